@@ -1,0 +1,112 @@
+"""The raw layer of the build database: table definitions and the atomic landing of one file."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from ingestion.quarantine import ParsedFile
+
+LINEAGE = "_source_file VARCHAR, _source_sha256 VARCHAR, _source_row INTEGER, _ingested_at TIMESTAMP"
+
+RAW_TABLES = {
+    "ods_cooperatives": f"""
+        snapshot_date DATE NOT NULL, cooperative_nik VARCHAR NOT NULL, cooperative_name VARCHAR NOT NULL,
+        legal_entity_number VARCHAR, legal_entity_date DATE, region_code VARCHAR NOT NULL, district VARCHAR,
+        cooperative_type VARCHAR, cooperative_group VARCHAR, cooperative_form VARCHAR, is_active BOOLEAN,
+        last_rat_year INTEGER, rat_virtual BOOLEAN, members_male INTEGER NOT NULL, members_female INTEGER NOT NULL,
+        managers INTEGER, employees INTEGER, own_capital BIGINT, external_capital BIGINT, assets BIGINT,
+        business_volume BIGINT, surplus BIGINT, has_nik_certificate BOOLEAN, {LINEAGE}""",
+    "bps_population": f"region_code VARCHAR NOT NULL, year INTEGER NOT NULL, sex VARCHAR NOT NULL, population BIGINT NOT NULL, {LINEAGE}",
+    "bps_businesses": f"region_code VARCHAR NOT NULL, year INTEGER NOT NULL, scale VARCHAR NOT NULL, businesses BIGINT NOT NULL, {LINEAGE}",
+    "opd_cooperatives": f"opd_code VARCHAR NOT NULL, opd_name VARCHAR NOT NULL, cooperative_name VARCHAR, cooperative_nik VARCHAR NOT NULL, list_date DATE NOT NULL, {LINEAGE}",
+    "opd_members": f"""
+        cooperative_nik VARCHAR NOT NULL, list_date DATE NOT NULL, member_key VARCHAR NOT NULL,
+        employment_status VARCHAR NOT NULL, joined_date DATE, principal_savings BIGINT, mandatory_savings BIGINT,
+        owns_house BOOLEAN, {LINEAGE}""",
+    "quarantine": """
+        source VARCHAR NOT NULL, file VARCHAR NOT NULL, sha256 VARCHAR NOT NULL, source_row INTEGER,
+        reason VARCHAR NOT NULL, message VARCHAR NOT NULL, record JSON, quarantined_at TIMESTAMP NOT NULL""",
+    "ingested_files": """
+        sha256 VARCHAR NOT NULL, source VARCHAR NOT NULL, file VARCHAR NOT NULL, archived_as VARCHAR,
+        table_kind VARCHAR, snapshot_date DATE, status VARCHAR NOT NULL, rows_read INTEGER, rows_loaded INTEGER,
+        rows_quarantined INTEGER, rows_skipped INTEGER, warnings JSON, error VARCHAR,
+        started_at TIMESTAMP NOT NULL, finished_at TIMESTAMP NOT NULL""",
+}
+
+
+def connect(database: Path) -> duckdb.DuckDBPyConnection:
+    database.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(database))
+    con.execute("SET preserve_insertion_order = false")
+    ensure_raw_schema(con)
+    return con
+
+
+def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("CREATE SCHEMA IF NOT EXISTS raw")
+    for name, columns in RAW_TABLES.items():
+        con.execute(f"CREATE TABLE IF NOT EXISTS raw.{name} ({columns})")
+
+
+def loaded_status(con: duckdb.DuckDBPyConnection, sha256: str) -> bool:
+    return con.execute("SELECT count(*) FROM raw.ingested_files WHERE sha256 = ? AND status = 'loaded'",
+                       [sha256]).fetchone()[0] > 0
+
+
+def archive_file(path: Path, sha256: str, archive_dir: Path) -> Path:
+    target = archive_dir / sha256[:2] / f"{sha256}{path.suffix.lower()}"
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(target.suffix + ".part")
+        shutil.copyfile(path, tmp)
+        tmp.replace(target)
+    return target
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def land(con: duckdb.DuckDBPyConnection, *, source: str, file: str, sha256: str, archived: Path,
+         table_kind: str, parsed: ParsedFile, started_at: datetime) -> None:
+    """One transaction per file: every row of it lands, or none does."""
+    ingested_at = _now()
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for table, frame in parsed.tables.items():
+            batch = frame.with_columns(pl.lit(file).alias("_source_file"), pl.lit(sha256).alias("_source_sha256"),
+                                       pl.lit(ingested_at).alias("_ingested_at")).to_arrow()
+            con.register("landing_batch", batch)
+            con.execute(f"INSERT INTO raw.{table} BY NAME SELECT * FROM landing_batch")
+            con.unregister("landing_batch")
+        quarantine = parsed.quarantine.with_columns(
+            pl.lit(source).alias("source"), pl.lit(file).alias("file"), pl.lit(sha256).alias("sha256"),
+            pl.lit(ingested_at).alias("quarantined_at")).to_arrow()
+        con.register("landing_quarantine", quarantine)
+        con.execute("INSERT INTO raw.quarantine BY NAME SELECT * FROM landing_quarantine")
+        con.unregister("landing_quarantine")
+        record_file(con, sha256=sha256, source=source, file=file, archived_as=str(archived.name),
+                    table_kind=table_kind, snapshot_date=parsed.snapshot_date, status="loaded",
+                    rows_read=parsed.rows_read, rows_loaded=parsed.rows_read - parsed.quarantine.height,
+                    rows_quarantined=parsed.quarantine.height, rows_skipped=parsed.rows_skipped,
+                    warnings=parsed.warnings, error=None, started_at=started_at)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def record_file(con: duckdb.DuckDBPyConnection, *, sha256: str, source: str, file: str, archived_as: str | None,
+                table_kind: str | None, snapshot_date, status: str, rows_read: int | None, rows_loaded: int | None,
+                rows_quarantined: int | None, rows_skipped: int | None, warnings: list[str], error: str | None,
+                started_at: datetime) -> None:
+    con.execute(
+        "INSERT INTO raw.ingested_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [sha256, source, file, archived_as, table_kind, snapshot_date, status, rows_read, rows_loaded,
+         rows_quarantined, rows_skipped, json.dumps(warnings), error, started_at, _now()])

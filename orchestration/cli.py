@@ -1,0 +1,122 @@
+"""The ``koperasi`` command. Thin: each subcommand calls the package that does the work.
+
+Imports are deferred so that ``koperasi sample`` and ``koperasi ingest`` start without loading Dagster.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+from warehouse.paths import SOURCES, get_paths
+
+DEMO_PSEUDONYM_KEY = "demo-key-for-generated-sample-data-only"
+
+
+def _sample(args: argparse.Namespace) -> int:
+    from ingestion.samples import SampleSpec, generate_samples
+
+    paths = get_paths()
+    out = Path(args.out) if args.out else paths.inbox
+    result = generate_samples(SampleSpec(out=out, scale=args.scale, seed=args.seed, snapshots=args.snapshots,
+                                         months_apart=args.months_apart, dirty=args.dirty))
+    if not paths.pseudonym_key_file.exists():  # demo data only: real lists need KOPERASI_PSEUDONYM_KEY
+        paths.pseudonym_key_file.parent.mkdir(parents=True, exist_ok=True)
+        paths.pseudonym_key_file.write_text(DEMO_PSEUDONYM_KEY + "\n", encoding="utf-8")
+    print(f"wrote {len(result.files)} files to {out}")
+    if result.manifest:
+        print(f"defect manifest: {result.manifest}")
+    return 0
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    from ingestion.api import ingest_file
+    from ingestion.landing import connect
+
+    paths = get_paths()
+    snapshot = date.fromisoformat(args.snapshot_date) if args.snapshot_date else None
+    con = connect(paths.build_db)
+    try:
+        results = [ingest_file(con, Path(p), args.source, paths.archive, snapshot_date=snapshot,
+                               key_file=paths.pseudonym_key_file) for p in args.paths]
+    finally:
+        con.close()
+    if args.json:
+        print(json.dumps([r.as_json() for r in results], indent=1))
+    else:
+        for r in results:
+            print(f"{r.file}: {r.status}  read {r.rows_read}, loaded {r.rows_loaded}, quarantined {r.rows_quarantined}")
+            for reason, count in r.reasons.items():
+                print(f"    {reason}: {count}")
+            for warning in r.warnings:
+                print(f"    warning: {warning}")
+            if r.error:
+                print(f"    error: {r.error}")
+    return 1 if any(r.status == "rejected" for r in results) else 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from orchestration.run import run_pipeline
+
+    return run_pipeline(get_paths())
+
+
+def _quality(args: argparse.Namespace) -> int:
+    from orchestration.stewards import quality_report
+
+    return quality_report(get_paths(), quarantine_file=args.quarantine, out=args.out)
+
+
+def _publish(args: argparse.Namespace) -> int:
+    from orchestration.run import republish
+
+    return republish(get_paths())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="koperasi", description="North Sumatra cooperative data warehouse")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sample = sub.add_parser("sample", help="generate realistic sample exports into the inbox")
+    sample.add_argument("--scale", type=float, default=1.0, help="1 = province (11,917 cooperatives)")
+    sample.add_argument("--seed", type=int, default=42)
+    sample.add_argument("--snapshots", type=int, default=4)
+    sample.add_argument("--months-apart", type=int, default=3, help="3 = quarterly, 1 = monthly snapshots")
+    sample.add_argument("--dirty", type=float, default=0.0, help="rate of injected real-world defects")
+    sample.add_argument("--out", help="default: $KOPERASI_HOME/inbox")
+    sample.set_defaults(handler=_sample)
+
+    ingest = sub.add_parser("ingest", help="load files into the build database (quarantining bad rows)")
+    ingest.add_argument("--source", required=True, choices=SOURCES)
+    ingest.add_argument("paths", nargs="+")
+    ingest.add_argument("--json", action="store_true")
+    ingest.add_argument("--snapshot-date", help="YYYY-MM-DD, for ODS files without a date in the name")
+    ingest.set_defaults(handler=_ingest)
+
+    run = sub.add_parser("run", help="materialise the whole pipeline on what is in the inbox")
+    run.set_defaults(handler=_run)
+
+    quality = sub.add_parser("quality", help="latest check results and the quarantine, for data stewards")
+    quality.add_argument("--quarantine", metavar="FILE", help="write the quarantined rows of one file as CSV")
+    quality.add_argument("--out", help="where to write the CSV (default: <FILE>.quarantine.csv)")
+    quality.set_defaults(handler=_quality)
+
+    publish = sub.add_parser("publish", help="republish the last good build to the serving database")
+    publish.set_defaults(handler=_publish)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except ValueError as e:  # bad arguments (e.g. a malformed --snapshot-date): a message, not a traceback
+        print(f"koperasi {args.command}: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

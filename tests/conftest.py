@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "true")
+
+from ingestion.landing import connect  # noqa: E402
+from ingestion.samples import SampleSpec, generate_samples  # noqa: E402
+
+TEST_PSEUDONYM_KEY = "test-pseudonym-key"
+
+
+@pytest.fixture(scope="session")
+def sample_inbox(tmp_path_factory) -> Path:
+    """The scale-1 sample (province size), generated once per test session."""
+    out = tmp_path_factory.mktemp("sample") / "inbox"
+    generate_samples(SampleSpec(out=out))
+    return out
+
+
+@pytest.fixture(scope="session")
+def dirty_inbox(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("dirty") / "inbox"
+    generate_samples(SampleSpec(out=out, scale=0.2, dirty=0.01))
+    return out
+
+
+@pytest.fixture()
+def home(tmp_path, monkeypatch) -> Path:
+    """A fresh KOPERASI_HOME with a pseudonym key, as an operator would configure it."""
+    monkeypatch.setenv("KOPERASI_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("KOPERASI_PSEUDONYM_KEY", TEST_PSEUDONYM_KEY)
+    return tmp_path / "home"
+
+
+@pytest.fixture()
+def con(tmp_path):
+    connection = connect(tmp_path / "build.duckdb")
+    yield connection
+    connection.close()

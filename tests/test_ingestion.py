@@ -1,0 +1,265 @@
+"""Ingestion of real-world files: every row loads or is quarantined with its reason; files load atomically."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ingestion import landing
+from ingestion.api import ingest_file, inbox_files
+from messy_files import HEADER, ods_row, write_csv, write_xlsx
+
+SNAPSHOT = "2024-12-31"
+
+
+def _ingest(con, path: Path, source: str = "ods", **kwargs):
+    result = ingest_file(con, path, source, path.parent / "archive", **kwargs)
+    _assert_accounting(con)
+    return result
+
+
+def _assert_accounting(con) -> None:
+    """For every loaded file: rows read = rows loaded + rows quarantined, and the raw tables agree."""
+    bad = con.execute("""
+        SELECT file FROM raw.ingested_files WHERE status = 'loaded' AND rows_read <> rows_loaded + rows_quarantined
+    """).fetchall()
+    assert bad == []
+    mismatched = con.execute("""
+        WITH landed AS (
+            SELECT _source_sha256 AS sha, count(*) AS n FROM raw.ods_cooperatives GROUP BY 1
+            UNION ALL SELECT _source_sha256, count(DISTINCT _source_row) FROM raw.bps_population GROUP BY 1
+            UNION ALL SELECT _source_sha256, count(DISTINCT _source_row) FROM raw.bps_businesses GROUP BY 1
+            UNION ALL SELECT _source_sha256, count(*) FROM raw.opd_members GROUP BY 1
+            UNION ALL SELECT _source_sha256, count(*) FROM raw.opd_cooperatives GROUP BY 1),
+        quarantined AS (SELECT sha256 AS sha, count(*) AS n FROM raw.quarantine GROUP BY 1)
+        SELECT f.file FROM raw.ingested_files f
+        LEFT JOIN landed l ON l.sha = f.sha256 LEFT JOIN quarantined q ON q.sha = f.sha256
+        WHERE f.status = 'loaded'
+          AND (coalesce(l.n, 0) <> f.rows_loaded OR coalesce(q.n, 0) <> f.rows_quarantined)
+    """).fetchall()
+    assert mismatched == []
+
+
+def _quarantine(con, file: str) -> dict[int, str]:
+    return dict(con.execute("SELECT source_row, reason FROM raw.quarantine WHERE file = ?", [file]).fetchall())
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1252"])
+def test_encodings_are_decoded_without_loss(tmp_path, con, encoding):
+    name = "KSP \u201cHoras\u201d \u2013 Medan"
+    path = write_csv(tmp_path / f"ods_{SNAPSHOT}.csv", [ods_row(1, **{"Nama Koperasi": name}), ods_row(2)],
+                     encoding=encoding)
+    result = _ingest(con, path)
+    assert result.status == "loaded" and result.rows_loaded == 2
+    assert con.execute("SELECT cooperative_name FROM raw.ods_cooperatives WHERE _source_row = 2").fetchone()[0] == name
+
+
+def test_comma_separator_quoted_fields_spaces_blank_lines_lf(tmp_path, con):
+    rows = [ods_row(1, **{"Nama Koperasi": "KSP Maju, Jaya"}), ods_row(2, **{"Anggota Pria": "  7 "})]
+    path = write_csv(tmp_path / f"ods_{SNAPSHOT}.csv", rows, separator=",", newline="\n", trailer="\n\n")
+    result = _ingest(con, path)
+    assert (result.status, result.rows_loaded, result.rows_quarantined) == ("loaded", 2, 0)
+    assert con.execute("SELECT list(members_male ORDER BY _source_row) FROM raw.ods_cooperatives").fetchone()[0] == [10, 7]
+
+
+def test_number_formats(tmp_path, con):
+    rows = [ods_row(1, Aset="Rp 1.234.567"), ods_row(2, Aset="1.234.567,00"), ods_row(3, Aset="1234567"),
+            ods_row(4, SHU="-"), ods_row(5, SHU="-250.000"), ods_row(6, Aset="12,5 juta")]
+    result = _ingest(con, write_csv(tmp_path / f"ods_{SNAPSHOT}.csv", rows))
+    assert result.rows_loaded == 5 and result.reasons == {"invalid_number": 1}
+    assets = con.execute("SELECT list(assets ORDER BY _source_row) FROM raw.ods_cooperatives").fetchone()[0]
+    assert assets[:3] == [1_234_567] * 3
+    assert con.execute("SELECT list(surplus ORDER BY _source_row) FROM raw.ods_cooperatives").fetchone()[0][3:5] == [0, -250_000]
+    message = con.execute("SELECT message FROM raw.quarantine").fetchone()[0]
+    assert "12,5 juta" in message and "Aset" in message
+
+
+def test_row_defects_are_quarantined_with_reasons(tmp_path, con):
+    rows = [ods_row(1), ods_row(2, NIK="1,20712E+15"), ods_row(3, NIK="12750000000003"),
+            ods_row(4, NIK="12750000000X0004"), ods_row(5, **{"Anggota Pria": "-5"}),
+            ods_row(6, **{"Anggota Wanita": "12,5"}), ods_row(7, **{"Kab/Kota": "Kabupaten Antah Berantah"}),
+            ods_row(8, **{"Nama Koperasi": ""}), ods_row(9), ods_row(9), ods_row(10, **{"Kab/Kota": "TOBA SAMOSIR"})]
+    path = write_csv(tmp_path / f"ods_{SNAPSHOT}.csv", rows)
+    result = _ingest(con, path)
+    assert result.rows_read == 11 and result.rows_loaded == 2
+    assert _quarantine(con, path.name) == {
+        3: "invalid_registry_number", 4: "invalid_registry_number", 5: "invalid_registry_number",
+        6: "invalid_number", 7: "invalid_number", 8: "unknown_region", 9: "missing_required",
+        10: "duplicate_registry_number", 11: "duplicate_registry_number"}
+    messages = dict(con.execute("SELECT source_row, message FROM raw.quarantine").fetchall())
+    assert "scientific notation" in messages[3]
+    assert "closest" in messages[8] and "Antah Berantah" in messages[8]
+    assert "rows 10, 11" in messages[10]
+    assert con.execute("SELECT region_code FROM raw.ods_cooperatives WHERE _source_row = 12").fetchone()[0] == "1206"
+
+
+def test_xlsx_title_totals_footnote_and_numbers_as_text(tmp_path, con):
+    rows = [[f"1275{n:012d}", f"KSP {n}", "Medan", "Simpan Pinjam", "Aktif", 2024 if n % 2 else "2024",
+             10, "12", 1_000_000 if n % 2 else "1.000.000", 2_000_000, 5_000] for n in range(1, 6)]
+    rows.append(["1,20712E+15", "KSP X", "Medan", "Simpan Pinjam", "Aktif", 2024, 1, 1, 1, 1, 1])
+    path = write_xlsx(tmp_path / "ODS_20241231.xlsx", rows)
+    result = _ingest(con, path)
+    assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (6, 5, 1)
+    assert con.execute("SELECT count(*) FROM raw.ods_cooperatives WHERE cooperative_name ILIKE '%jumlah%'").fetchone()[0] == 0
+    assert con.execute("SELECT sum(own_capital) FROM raw.ods_cooperatives").fetchone()[0] == 5_000_000
+    assert con.execute("SELECT list(_source_row ORDER BY _source_row) FROM raw.ods_cooperatives").fetchone()[0] == [4, 5, 6, 7, 8]
+
+
+def test_truncated_last_row_is_quarantined(tmp_path, con):
+    path = write_csv(tmp_path / f"ods_{SNAPSHOT}.csv", [ods_row(1), ods_row(2)])
+    data = path.read_bytes().rstrip(b"\r\n")
+    path.write_bytes(data[: len(data) - 30])
+    result = _ingest(con, path)
+    assert result.rows_loaded == 1 and _quarantine(con, path.name) == {3: "truncated_row"}
+
+
+@pytest.mark.parametrize("content, fragment", [
+    (b"", "is empty"),
+    (";".join(HEADER).encode() + b"\r\n", "no data rows"),
+    (bytes(range(256)) * 8, "binary"),
+    (b"PK\x03\x04garbage" * 50, "not a readable XLSX"),
+    (b"Wilayah,Laki-laki,Perempuan\r\nMedan,1,2\r\n", "expected columns"),
+    (b"\x81\x8d\x8f;\x90\r\n1;2\r\n", "neither UTF-8 nor Windows-1252"),
+    (b"a;b;c\r\n1;2;3\r\n", "no header row found"),
+])
+def test_bad_files_are_rejected_with_a_clear_message(tmp_path, con, content, fragment):
+    suffix = ".xlsx" if content.startswith(b"PK") else ".csv"
+    path = tmp_path / f"ods_{SNAPSHOT}{suffix}"
+    path.write_bytes(content)
+    result = _ingest(con, path)
+    assert result.status == "rejected"
+    assert fragment in result.error and path.name in result.error
+    assert con.execute("SELECT count(*) FROM raw.ods_cooperatives").fetchone()[0] == 0
+
+
+def test_missing_columns_are_listed_with_the_headers_found(tmp_path, con):
+    path = write_csv(tmp_path / f"ods_{SNAPSHOT}.csv", [["1", "x"]], header=["NIK", "Nama Koperasi"])
+    result = _ingest(con, path)
+    assert "region" in result.error and "members_male" in result.error and "'Nama Koperasi'" in result.error
+
+
+def test_snapshot_date_from_name_or_argument(tmp_path, con):
+    path = write_csv(tmp_path / "ods_export.csv", [ods_row(1)])
+    assert "no snapshot date" in _ingest(con, path).error
+    result = _ingest(con, path, snapshot_date=date(2024, 6, 30))
+    assert result.status == "loaded" and result.snapshot_date == "2024-06-30"
+    compact = write_csv(tmp_path / "ods_20240930.csv", [ods_row(2)])
+    assert _ingest(con, compact).snapshot_date == "2024-09-30"
+
+
+def test_reingest_is_a_no_op_and_files_are_archived(tmp_path, con):
+    path = write_csv(tmp_path / f"ods_{SNAPSHOT}.csv", [ods_row(1), ods_row(2)])
+    first = _ingest(con, path)
+    again = _ingest(con, path)
+    assert (first.status, again.status) == ("loaded", "already_ingested")
+    assert con.execute("SELECT count(*) FROM raw.ods_cooperatives").fetchone()[0] == 2
+    archived = list((tmp_path / "archive").rglob(f"{first.sha256}*"))
+    assert len(archived) == 1 and archived[0].read_bytes() == path.read_bytes()
+
+
+def test_a_failure_in_the_middle_of_a_file_leaves_nothing(tmp_path, con, monkeypatch):
+    path = write_csv(tmp_path / f"ods_{SNAPSHOT}.csv", [ods_row(1), ods_row(2, NIK="bad")])
+    original = landing.record_file
+
+    def fail_after_rows_landed(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(landing, "record_file", fail_after_rows_landed)
+    with pytest.raises(RuntimeError):
+        ingest_file(con, path, "ods", tmp_path / "archive")
+    monkeypatch.setattr(landing, "record_file", original)
+    for table in ("ods_cooperatives", "quarantine", "ingested_files"):
+        assert con.execute(f"SELECT count(*) FROM raw.{table}").fetchone()[0] == 0
+    assert _ingest(con, path).status == "loaded"
+
+
+def test_every_sample_file_accounts_for_every_row(tmp_path, sample_inbox, monkeypatch):
+    monkeypatch.setenv("KOPERASI_PSEUDONYM_KEY", "k")
+    con = landing.connect(tmp_path / "b.duckdb")
+    for source in ("ods", "bps", "opd"):
+        for path in inbox_files(sample_inbox, source):
+            result = ingest_file(con, path, source, tmp_path / "archive")
+            assert result.status == "loaded", result.error
+            assert result.rows_quarantined == 0, result.reasons
+    _assert_accounting(con)
+    latest = con.execute("SELECT count(*), sum(members_male + members_female), count(*) FILTER (rat_virtual) "
+                         "FROM raw.ods_cooperatives WHERE snapshot_date = DATE '2024-12-31'").fetchone()
+    assert latest[0] == 11_917 and abs(latest[1] - 900_000) <= 9_000 and latest[2] == 93
+    assert con.execute("SELECT count(DISTINCT region_code) FROM raw.ods_cooperatives").fetchone()[0] == 33
+    assert con.execute("SELECT sum(population) FROM raw.bps_population").fetchone()[0] == 15_640_905
+
+
+def test_every_injected_defect_is_caught(tmp_path, dirty_inbox, monkeypatch):
+    monkeypatch.setenv("KOPERASI_PSEUDONYM_KEY", "k")
+    con = landing.connect(tmp_path / "b.duckdb")
+    results = {}
+    for source in ("ods", "bps", "opd"):
+        for path in inbox_files(dirty_inbox, source):
+            results[path.name] = ingest_file(con, path, source, tmp_path / "archive")
+    _assert_accounting(con)
+    quarantined = {(f, r): reason for f, r, reason in con.execute("SELECT file, source_row, reason FROM raw.quarantine").fetchall()}
+    manifest = json.loads((dirty_inbox / "dirty_manifest.json").read_text())
+    for defect in manifest:
+        if defect["reason"] == "rejected":
+            assert results[defect["file"]].status == "rejected", defect
+        elif defect["reason"] == "total_mismatch":
+            assert any("total_mismatch" in w for w in results[defect["file"]].warnings), defect
+        else:
+            reason = quarantined.get((defect["file"], defect["row"]))
+            assert reason in (defect["reason"], "truncated_row"), defect
+    injected_rows = {(d["file"], d["row"]) for d in manifest if d["row"] is not None and d["reason"] != "total_mismatch"}
+    assert set(quarantined) == injected_rows, "clean rows must load"
+
+
+def test_no_member_name_or_nip_is_stored(tmp_path, sample_inbox, monkeypatch):
+    import fastexcel
+
+    monkeypatch.setenv("KOPERASI_PSEUDONYM_KEY", "k")
+    con = landing.connect(tmp_path / "b.duckdb")
+    personal: set[str] = set()
+    for path in inbox_files(sample_inbox, "opd"):
+        result = ingest_file(con, path, "opd", tmp_path / "archive")
+        assert result.status == "loaded"
+        if path.name.startswith("anggota"):
+            frame = fastexcel.read_excel(str(path)).load_sheet(0, header_row=4, dtypes="string").to_polars()
+            personal |= set(frame.get_column("NIP").drop_nulls()) | set(frame.get_column("Nama").drop_nulls())
+    assert len(personal) > 100
+    hits = []
+    for schema, table, column in con.execute(
+            "SELECT table_schema, table_name, column_name FROM information_schema.columns "
+            "WHERE data_type IN ('VARCHAR', 'JSON')").fetchall():
+        values = {v for (v,) in con.execute(f'SELECT DISTINCT "{column}"::VARCHAR FROM {schema}.{table}').fetchall() if v}
+        hits += [(table, column, v) for v in values for p in personal if p in v]
+    assert hits == []
+
+
+def test_missing_pseudonym_key_rejects_member_lists_clearly(tmp_path, sample_inbox, monkeypatch):
+    monkeypatch.delenv("KOPERASI_PSEUDONYM_KEY", raising=False)
+    con = landing.connect(tmp_path / "b.duckdb")
+    member_list = next(p for p in inbox_files(sample_inbox, "opd") if p.name.startswith("anggota"))
+    result = ingest_file(con, member_list, "opd", tmp_path / "archive", key_file=tmp_path / "none.key")
+    assert result.status == "rejected" and "KOPERASI_PSEUDONYM_KEY" in result.error
+
+
+def test_cli_ingest_json_and_exit_codes(tmp_path, home):
+    good = write_csv(tmp_path / f"ods_{SNAPSHOT}.csv", [ods_row(1), ods_row(2, NIK="x")])
+    bad = tmp_path / f"empty_{SNAPSHOT}.csv"
+    bad.write_bytes(b"")
+    cmd = [sys.executable, "-m", "orchestration.cli", "ingest", "--source", "ods", "--json"]
+    ok = subprocess.run([*cmd, str(good)], capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    (record,) = json.loads(ok.stdout)
+    assert set(record) >= {"file", "source", "sha256", "status", "rows_read", "rows_loaded", "rows_quarantined",
+                           "reasons", "error"}
+    assert record["reasons"] == {"invalid_registry_number": 1}
+    failed = subprocess.run([*cmd, str(good), str(bad)], capture_output=True, text=True)
+    assert failed.returncode == 1 and "Traceback" not in failed.stderr
+    assert [r["status"] for r in json.loads(failed.stdout)] == ["already_ingested", "rejected"]
+    with duckdb.connect(str(home / "warehouse" / "build.duckdb"), read_only=True) as db:
+        assert db.execute("SELECT count(*) FROM raw.ods_cooperatives").fetchone()[0] == 1

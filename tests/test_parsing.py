@@ -1,0 +1,107 @@
+"""Each parsing rule on its edge cases."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+import pytest
+
+from ingestion import parsing
+from ingestion.regions import closest_region_names, resolve_region
+
+
+def _apply(parsed: parsing.Parsed, values: list[str | None]):
+    frame = pl.DataFrame({"x": values}, schema={"x": pl.String})
+    out = frame.select(parsed.value.alias("value"), parsed.error.alias("error"))
+    return out.get_column("value").to_list(), out.get_column("error").to_list()
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("1.234.567", 1_234_567), ("Rp 1.234.567", 1_234_567), ("Rp. 1.234.567", 1_234_567),
+    ("1.234.567,00", 1_234_567), ("1234567", 1_234_567), ("  12 ", 12), ("-", 0), ("0", 0), ("999", 999),
+])
+def test_whole_numbers(text, expected):
+    values, errors = _apply(parsing.whole_number("x"), [text])
+    assert values == [expected] and errors == [None]
+
+
+@pytest.mark.parametrize("text", ["12,5 juta", "12,5", "1.23.456", "1,234,567", "12.5", "abc", "1.234.567,50", "--"])
+def test_numbers_that_do_not_parse_exactly_are_errors_with_the_value(text):
+    values, errors = _apply(parsing.whole_number("x"), [text])
+    assert values == [None]
+    assert errors[0] is not None and text.strip() in errors[0]
+
+
+def test_negative_numbers_only_where_allowed():
+    assert _apply(parsing.whole_number("x"), ["-5"])[1][0].endswith("is negative")
+    assert _apply(parsing.whole_number("x", allow_negative=True), ["-1.500"]) == ([-1500], [None])
+
+
+def test_blank_is_null_not_zero():
+    assert _apply(parsing.whole_number("x"), [None, ""]) == ([None, None], [None, None])
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("1207123456789012", "1207123456789012"), (" 1207123456789012 ", "1207123456789012"),
+    ("1207.1234.5678.9012", "1207123456789012"),
+])
+def test_registry_numbers(text, expected):
+    assert _apply(parsing.registry_number("x"), [text]) == ([expected], [None])
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ("1,20712E+15", "scientific notation"), ("1.20712e15", "scientific notation"),
+    ("120712345678901", "16-digit"), ("12071234567890123", "16-digit"), ("12O7123456789012", "16-digit"),
+])
+def test_bad_registry_numbers_are_never_guessed(text, fragment):
+    values, errors = _apply(parsing.registry_number("x"), [text])
+    assert values == [None] and fragment in errors[0]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Ya", True), ("YA", True), ("y", True), ("Aktif", True), ("Tidak", False), ("TIDAK AKTIF", False),
+    ("t", False), ("0", False), ("1", True), (None, None),
+])
+def test_booleans(text, expected):
+    assert _apply(parsing.boolean("x"), [text]) == ([expected], [None])
+
+
+def test_unknown_boolean_is_an_error():
+    assert "Ya/Tidak" in _apply(parsing.boolean("x"), ["mungkin"])[1][0]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("12-10-2015", date(2015, 10, 12)), ("12/10/2015", date(2015, 10, 12)), ("2015-10-12", date(2015, 10, 12)),
+    ("2015-10-12 00:00:00", date(2015, 10, 12)), ("42289", date(2015, 10, 12)),
+])
+def test_dates(text, expected):
+    assert _apply(parsing.calendar_date("x", excel_serials=True), [text]) == ([expected], [None])
+
+
+@pytest.mark.parametrize("text", ["31-02-2019", "kemarin", "2019-13-01"])
+def test_bad_dates(text):
+    values, errors = _apply(parsing.calendar_date("x"), [text])
+    assert values == [None] and text in errors[0]
+
+
+def test_years():
+    assert _apply(parsing.year("x"), ["2021", "-", None]) == ([2021, None, None], [None, None, None])
+    assert _apply(parsing.year("x"), ["21"])[1][0] is not None
+
+
+@pytest.mark.parametrize("text, code", [
+    ("Labuhan Batu", "1207"), ("Labuhanbatu", "1207"), ("KABUPATEN LABUHAN BATU", "1207"), ("kab. labuhanbatu", "1207"),
+    ("Toba Samosir", "1206"), ("Toba", "1206"), ("KAB TOBA", "1206"), ("Tanjung Balai", "1272"),
+    ("Kota Tanjungbalai", "1272"), ("Pematang Siantar", "1273"), ("PEMATANGSIANTAR", "1273"),
+    ("Padangsidempuan", "1277"), ("Padangsidimpuan", "1277"), ("Batu Bara", "1219"), ("Batubara", "1219"),
+    ("Pakpak Barat", "1216"), ("Pakpak Bharat", "1216"), ("KOTA MEDAN", "1275"), ("Medan", "1275"),
+    ("1275", "1275"), ("12.71", "1275"), ("Labuhan Batu Selatan", "1222"), ("  Kab.  Nias   Selatan ", "1214"),
+])
+def test_region_spellings(text, code):
+    assert resolve_region(text) == code
+
+
+def test_unknown_region_suggests_close_names():
+    assert resolve_region("Labuan Bato") is None
+    assert any("Labuhanbatu" in name for name in closest_region_names("Labuan Bato"))
