@@ -1,0 +1,11 @@
+-- The ratios ODS data can support, per cooperative and snapshot; null where a denominator is zero or missing.
+select
+    snapshot_date,
+    cooperative_nik,
+    {{ safe_ratio('own_capital', 'assets') }} as equity_to_assets,
+    {{ safe_ratio('external_capital', 'own_capital') }} as external_to_own_capital,
+    case when rat_held_last_year then 1.0 else 0.0 end as rat_held,
+    {{ safe_ratio('business_volume', 'assets') }} as volume_to_assets,
+    {{ safe_ratio('surplus', 'assets') }} as surplus_to_assets,
+    {{ safe_ratio('members_total', 'members_previous_snapshot') }} - 1 as member_growth
+from {{ ref('int_cooperative_snapshots') }}

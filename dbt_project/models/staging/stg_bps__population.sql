@@ -1,0 +1,4 @@
+-- Latest load per region, year and sex.
+select region_code, year, sex, population, _source_file as source_file
+from {{ source('raw', 'bps_population') }}
+qualify row_number() over (partition by region_code, year, sex order by _ingested_at desc) = 1

@@ -1,0 +1,40 @@
+-- One row per cooperative per snapshot. When a snapshot was loaded from more than one file
+-- (a corrected re-export), the most recently ingested file wins.
+with ranked as (
+    select
+        *,
+        dense_rank() over (partition by snapshot_date order by _ingested_at desc, _source_sha256) as file_rank
+    from {{ source('raw', 'ods_cooperatives') }}
+)
+
+select
+    snapshot_date,
+    cooperative_nik,
+    cooperative_name,
+    legal_entity_number,
+    legal_entity_date,
+    region_code,
+    district,
+    cooperative_type,
+    cooperative_group,
+    cooperative_form,
+    is_active as is_active_ods,
+    last_rat_year,
+    coalesce(rat_virtual, false) as rat_virtual,
+    members_male,
+    members_female,
+    members_male + members_female as members_total,
+    managers,
+    employees,
+    own_capital,
+    external_capital,
+    assets,
+    business_volume,
+    surplus,
+    coalesce(has_nik_certificate, false) as has_nik_certificate,
+    _source_file as source_file,
+    _source_sha256 as source_sha256,
+    _source_row as source_row,
+    _ingested_at as ingested_at
+from ranked
+where file_rank = 1

@@ -1,0 +1,44 @@
+-- Per snapshot, members and cooperatives agree across raw (the file chosen for the snapshot),
+-- fct_cooperative_snapshot and mart_member_counts. Any row returned is a mismatch.
+with chosen_file as (
+    select snapshot_date, _source_sha256
+    from {{ source('raw', 'ods_cooperatives') }}
+    group by snapshot_date, _source_sha256
+    qualify dense_rank() over (partition by snapshot_date order by max(_ingested_at) desc, _source_sha256) = 1
+),
+
+raw_totals as (
+    select r.snapshot_date, count(*) as cooperatives, sum(r.members_male + r.members_female) as members
+    from {{ source('raw', 'ods_cooperatives') }} as r
+    inner join chosen_file using (snapshot_date, _source_sha256)
+    group by r.snapshot_date
+),
+
+fact_totals as (
+    select snapshot_date, count(*) as cooperatives, sum(members_total) as members
+    from {{ ref('fct_cooperative_snapshot') }}
+    group by snapshot_date
+),
+
+mart_totals as (
+    select snapshot_date, sum(members) as members
+    from {{ ref('mart_member_counts') }}
+    group by snapshot_date
+),
+
+health_totals as (
+    select snapshot_date, count(*) as cooperatives
+    from {{ ref('mart_cooperative_health') }}
+    group by snapshot_date
+)
+
+select r.snapshot_date, r.cooperatives, f.cooperatives as fact_cooperatives, h.cooperatives as health_cooperatives,
+       r.members, f.members as fact_members, m.members as mart_members
+from raw_totals as r
+full outer join fact_totals as f using (snapshot_date)
+full outer join mart_totals as m using (snapshot_date)
+full outer join health_totals as h using (snapshot_date)
+where r.cooperatives is distinct from f.cooperatives
+   or r.cooperatives is distinct from h.cooperatives
+   or r.members is distinct from f.members
+   or r.members is distinct from m.members
