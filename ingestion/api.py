@@ -115,3 +115,21 @@ def inbox_files(inbox: Path, source: str) -> list[Path]:
     if not folder.is_dir():
         return []
     return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith((".", "~$")))
+
+
+def pending_snapshot_dates(database: Path, inbox: Path) -> list[str]:
+    """Snapshot dates of the ODS inbox files not loaded yet (an empty or missing database: all of them)."""
+    dates: dict[str, list[Path]] = {}
+    for path in inbox_files(inbox, "ods"):
+        snapshot = snapshot_date_from_name(path.name)
+        if snapshot is not None:
+            dates.setdefault(snapshot.isoformat(), []).append(path)
+    if not database.exists():
+        return sorted(dates)
+    with duckdb.connect(str(database), read_only=True) as con:
+        try:
+            loaded = {sha for (sha,) in con.execute(
+                "SELECT sha256 FROM raw.ingested_files WHERE status = 'loaded'").fetchall()}
+        except duckdb.CatalogException:
+            loaded = set()
+    return sorted(d for d, paths in dates.items() if any(file_sha256(p) not in loaded for p in paths))

@@ -1,0 +1,37 @@
+"""The dbt project as Dagster assets: one `dbt build` per run (models, seeds, tests as asset checks)."""
+
+
+import dagster as dg
+from dagster_dbt import DbtCliResource, dbt_assets
+
+from orchestration.dbt_project import KoperasiTranslator, build_dbt_project
+from orchestration.resources import BUILD_DB_POOL, WarehouseResource
+from warehouse.inspect import table_row_count
+
+DBT_PROJECT = build_dbt_project()
+
+
+@dbt_assets(manifest=DBT_PROJECT.manifest_path, project=DBT_PROJECT, dagster_dbt_translator=KoperasiTranslator(),
+            pool=BUILD_DB_POOL)
+def koperasi_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
+    target = warehouse.paths.home / "dbt" / "runs" / context.run_id[:8]
+    # Events are collected first: dbt holds the DuckDB file until it exits; row counts are read afterwards.
+    events = list(dbt.cli(["build"], context=context, target_path=target).stream())
+    relations = {n["unique_id"]: (n["schema"], n["alias"]) for n in _manifest_nodes()}
+    with warehouse.build_connection() as con:
+        for event in events:
+            if isinstance(event, dg.Output):
+                unique_id = event.metadata.get("unique_id")
+                relation = relations.get(unique_id.value if unique_id is not None else None)
+                if relation:
+                    count = table_row_count(con, *relation)
+                    if count is not None:
+                        event = event.with_metadata({**event.metadata, "dagster/row_count": count})
+            yield event
+
+
+def _manifest_nodes():
+    import json
+
+    manifest = json.loads(DBT_PROJECT.manifest_path.read_text())
+    return [n for n in manifest["nodes"].values() if n["resource_type"] in ("model", "seed")]

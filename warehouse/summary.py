@@ -1,0 +1,38 @@
+"""The short summary `koperasi run` prints: rows per mart, quarantine per source, where things are, timings."""
+
+from __future__ import annotations
+
+import duckdb
+
+from warehouse.paths import KoperasiPaths
+
+
+def print_summary(paths: KoperasiPaths, phases: list[tuple[str, float]], total_seconds: float) -> None:
+    print("\n== koperasi run ==")
+    if paths.build_db.exists():
+        with duckdb.connect(str(paths.build_db), read_only=True) as con:
+            marts = con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'marts' ORDER BY 1").fetchall()
+            if marts:
+                print("rows per mart:")
+                for (name,) in marts:
+                    count = con.execute(f'SELECT count(*) FROM marts."{name}"').fetchone()[0]
+                    print(f"  {name:32s} {count:>10,}")
+            quarantine = con.execute(
+                "SELECT source, count(*) FROM raw.quarantine GROUP BY 1 ORDER BY 1").fetchall()
+            print("quarantined rows per source: " + (", ".join(f"{s} {n:,}" for s, n in quarantine) or "none"))
+            rejected = con.execute("SELECT file, error FROM raw.ingested_files WHERE status = 'rejected' "
+                                   "AND sha256 NOT IN (SELECT sha256 FROM raw.ingested_files WHERE status = 'loaded')"
+                                   ).fetchall()
+            for file, error in rejected:
+                print(f"  rejected file {file}: {error}")
+    print(f"build database:   {paths.build_db}")
+    if paths.serving_db.exists():
+        print(f"serving database: {paths.serving_db}")
+    if paths.data_docs.exists():
+        print(f"quality report:   {paths.data_docs / 'index.html'}")
+    print(f"dbt docs:         {paths.home / 'dbt' / 'docs' / 'index.html'} (or: make docs)")
+    print("phases:")
+    for name, seconds in phases:
+        print(f"  {name:45s} {seconds:6.1f} s")
+    print(f"  {'total':45s} {total_seconds:6.1f} s")
