@@ -7,11 +7,12 @@ Asset keys and groups follow the dbt folder layout (staging / intermediate / mar
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Any, Mapping
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject
 
 from warehouse.paths import koperasi_home
 
@@ -30,8 +31,13 @@ def build_dbt_project() -> DbtProject:
     # Parse once, ahead of runs: only when the manifest is missing or older than the project's files.
     manifest = project.manifest_path
     if not manifest.exists() or manifest.stat().st_mtime < _newest_source_mtime():
-        project.preparer.prepare(project)
+        dbt_cli(project).cli(["parse", "--quiet"], target_path=project.target_path).wait()
     return project
+
+
+def dbt_cli(project: DbtProject) -> DbtCliResource:
+    # The dbt of this environment, whether or not the virtualenv is on PATH.
+    return DbtCliResource(project_dir=project, dbt_executable=str(Path(sys.executable).parent / "dbt"))
 
 
 class KoperasiTranslator(DagsterDbtTranslator):

@@ -5,7 +5,8 @@ import dagster as dg
 from orchestration.assets.dbt import DBT_PROJECT, koperasi_dbt
 from orchestration.assets.ingestion import bps_inbox, ods_cooperatives, opd_inbox
 from orchestration.jobs import ods_ingest_job, ods_snapshot_job, refresh_job
-from orchestration.resources import dbt_cli, default_warehouse
+from orchestration.dbt_project import dbt_cli
+from orchestration.resources import default_warehouse
 from orchestration.sensors import daily_refresh_schedule, inbox_sensor
 
 defs = dg.Definitions(

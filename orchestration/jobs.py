@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import dagster as dg
 
-from orchestration.assets.ingestion import ODS_PARTITIONS, ods_cooperatives
+from orchestration.assets.ingestion import ods_cooperatives
 
 ODS_KEY = ods_cooperatives.key
 
 # A new ODS export: ingest its snapshot partition, then rebuild everything downstream (marts over all snapshots).
 ods_snapshot_job = dg.define_asset_job(
-    "ods_snapshot_job", selection=dg.AssetSelection.assets(ODS_KEY).downstream(), partitions_def=ODS_PARTITIONS,
+    "ods_snapshot_job", selection=dg.AssetSelection.assets(ODS_KEY).downstream(),
     description="Ingest one ODS snapshot and rebuild everything downstream of it.")
 
 # Only the ODS partition: used to catch up several snapshots before one refresh.
 ods_ingest_job = dg.define_asset_job(
-    "ods_ingest_job", selection=dg.AssetSelection.assets(ODS_KEY), partitions_def=ODS_PARTITIONS,
+    "ods_ingest_job", selection=dg.AssetSelection.assets(ODS_KEY),
     description="Ingest one ODS snapshot only.")
 
 # Everything but the partitioned ODS ingestion: BPS and OPD inboxes, dbt build and checks, publish.

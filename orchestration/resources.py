@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import os
-import sys
 from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
-from dagster_dbt import DbtCliResource, DbtProject
 
 from ingestion.landing import connect
 from warehouse.paths import KoperasiPaths, koperasi_home
@@ -18,11 +16,13 @@ BUILD_DB_POOL = "koperasi_build_db"
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    home: str
+    """Where the warehouse lives; an empty ``home`` means $KOPERASI_HOME at run time."""
+
+    home: str = ""
 
     @property
     def paths(self) -> KoperasiPaths:
-        return KoperasiPaths(Path(self.home))
+        return KoperasiPaths(Path(self.home) if self.home else koperasi_home())
 
     @contextmanager
     def build_connection(self):
@@ -34,11 +34,5 @@ class WarehouseResource(dg.ConfigurableResource):
 
 
 def default_warehouse() -> WarehouseResource:
-    home = koperasi_home()
-    os.environ["KOPERASI_HOME"] = str(home)  # dbt's profile reads it
-    return WarehouseResource(home=str(home))
-
-
-def dbt_cli(project: DbtProject) -> DbtCliResource:
-    # The dbt of this environment, whether or not the virtualenv is on PATH.
-    return DbtCliResource(project_dir=project, dbt_executable=str(Path(sys.executable).parent / "dbt"))
+    os.environ.setdefault("KOPERASI_HOME", str(koperasi_home()))  # dbt's profile reads it
+    return WarehouseResource()

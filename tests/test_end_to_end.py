@@ -1,0 +1,101 @@
+"""The whole graph, in-process, on a temporary KOPERASI_HOME: the key figures in the marts."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import duckdb
+import pytest
+
+from orchestration.run import execute
+from warehouse.paths import KoperasiPaths
+
+pytestmark = pytest.mark.e2e
+
+
+def _home_with(inbox, tmp_path, monkeypatch) -> KoperasiPaths:
+    home = tmp_path / "home"
+    shutil.copytree(inbox, home / "inbox")
+    monkeypatch.setenv("KOPERASI_HOME", str(home))
+    monkeypatch.setenv("KOPERASI_PSEUDONYM_KEY", "e2e-key")
+    return KoperasiPaths(home)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, sample_inbox):
+    mp = pytest.MonkeyPatch()
+    paths = _home_with(sample_inbox, tmp_path_factory.mktemp("e2e"), mp)
+    outcome = execute(paths)
+    yield paths, outcome
+    mp.undo()
+
+
+def _one(paths, query):
+    with duckdb.connect(str(paths.build_db), read_only=True) as con:
+        return con.execute(query).fetchone()
+
+
+def test_run_succeeds(built):
+    _, outcome = built
+    assert outcome.ok, outcome.failures
+
+
+def test_latest_snapshot_figures(built):
+    paths, _ = built
+    cooperatives, members, virtual = _one(paths, """
+        SELECT count(*), sum(members_total), count(*) FILTER (rat_virtual)
+        FROM marts.fct_cooperative_snapshot WHERE snapshot_date = (SELECT max(snapshot_date) FROM marts.fct_cooperative_snapshot)""")
+    assert cooperatives == 11_917
+    assert abs(members - 900_000) <= 9_000
+    assert virtual == 93
+    assert _one(paths, "SELECT sum(members) FROM marts.mart_member_counts WHERE snapshot_date = DATE '2024-12-31'")[0] == members
+    assert _one(paths, "SELECT count(*) FROM marts.dim_region")[0] == 33
+    assert _one(paths, "SELECT count(DISTINCT region_code) FROM marts.mart_member_counts")[0] == 33
+    assert _one(paths, "SELECT count(DISTINCT snapshot_date) FROM marts.fct_cooperative_snapshot")[0] == 4
+
+
+def test_five_opd_scenario_is_eligible(built):
+    paths, _ = built
+    eligible, cooperatives, distinct, memberships, band = _one(paths, """
+        SELECT is_legally_eligible, member_cooperatives, distinct_members, memberships, combined_health_band
+        FROM marts.mart_consolidation_scenario WHERE scenario_id = 'housing_five_opd'""")
+    assert eligible and cooperatives == 5
+    assert 0 < distinct < memberships, "people in two OPD cooperatives count once"
+    assert band in ("Sehat", "Cukup Sehat", "Dalam Pengawasan", "Dalam Pengawasan Khusus")
+
+
+def test_health_and_coverage_marts(built):
+    paths, _ = built
+    bands = _one(paths, "SELECT count(DISTINCT health_band) FROM marts.mart_cooperative_health WHERE health_band IS NOT NULL")[0]
+    assert bands == 4
+    ranks = _one(paths, "SELECT min(development_priority_rank), max(development_priority_rank), count(*) FROM marts.mart_umkm_coverage")
+    assert ranks[0] == 1 and ranks[2] == 33
+
+
+def test_second_run_is_incremental_and_idempotent(built):
+    paths, _ = built
+    before = _one(paths, "SELECT count(*) FROM raw.ods_cooperatives")[0]
+    outcome = execute(paths)
+    assert outcome.ok, outcome.failures
+    assert not [p for p, _ in outcome.phases if p.startswith("ingest ODS")], "no snapshot is ingested twice"
+    assert _one(paths, "SELECT count(*) FROM raw.ods_cooperatives")[0] == before
+
+
+def test_dirty_sample_quarantines_every_defect_and_marts_still_build(tmp_path, dirty_inbox, monkeypatch):
+    paths = _home_with(dirty_inbox, tmp_path, monkeypatch)
+    outcome = execute(paths)
+    assert outcome.ok, outcome.failures
+    manifest = json.loads((dirty_inbox / "dirty_manifest.json").read_text())
+    with duckdb.connect(str(paths.build_db), read_only=True) as con:
+        quarantined = {(f, r) for f, r in con.execute("SELECT file, source_row FROM raw.quarantine").fetchall()}
+        rejected = {f for (f,) in con.execute("SELECT file FROM raw.ingested_files WHERE status = 'rejected'").fetchall()}
+        warnings = " ".join(w for (w,) in con.execute("SELECT warnings::VARCHAR FROM raw.ingested_files").fetchall())
+        assert con.execute("SELECT count(*) FROM marts.mart_member_counts").fetchone()[0] > 0
+    for defect in manifest:
+        if defect["reason"] == "rejected":
+            assert defect["file"] in rejected, defect
+        elif defect["reason"] == "total_mismatch":
+            assert "total_mismatch" in warnings
+        else:
+            assert (defect["file"], defect["row"]) in quarantined, defect
