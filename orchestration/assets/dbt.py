@@ -14,7 +14,7 @@ DBT_PROJECT = build_dbt_project()
 @dbt_assets(manifest=DBT_PROJECT.manifest_path, project=DBT_PROJECT, dagster_dbt_translator=KoperasiTranslator(),
             pool=BUILD_DB_POOL)
 def koperasi_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
-    target = warehouse.paths.home / "dbt" / "runs" / context.run_id[:8]
+    target = warehouse.paths.home / "dbt" / "runs" / context.run.run_id[:8]
     # Events are collected first: dbt holds the DuckDB file until it exits; row counts are read afterwards.
     events = list(dbt.cli(["build"], context=context, target_path=target).stream())
     relations = {n["unique_id"]: (n["schema"], n["alias"]) for n in _manifest_nodes()}
