@@ -110,3 +110,21 @@ def record_file(con: duckdb.DuckDBPyConnection, *, sha256: str, source: str, fil
         "INSERT INTO raw.ingested_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [sha256, source, file, archived_as, table_kind, snapshot_date, status, rows_read, rows_loaded,
          rows_quarantined, rows_skipped, json.dumps(warnings), error, started_at, _now()])
+
+
+def withdraw(con: duckdb.DuckDBPyConnection, sha256: str, reason: str) -> None:
+    """Takes a loaded file back out of raw.* after it failed a blocking quality check.
+
+    The file stays archived and its registry row says why; a corrected file (or changed thresholds)
+    can be loaded again. Data that fails never reaches the marts."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for table in ("ods_cooperatives", "bps_population", "bps_businesses", "opd_cooperatives", "opd_members"):
+            con.execute(f"DELETE FROM raw.{table} WHERE _source_sha256 = ?", [sha256])
+        con.execute("DELETE FROM raw.quarantine WHERE sha256 = ?", [sha256])
+        con.execute("UPDATE raw.ingested_files SET status = 'failed_checks', error = ? "
+                    "WHERE sha256 = ? AND status = 'loaded'", [reason, sha256])
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise

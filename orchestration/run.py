@@ -102,5 +102,18 @@ def run_pipeline(paths: KoperasiPaths) -> int:
 
 
 def republish(paths: KoperasiPaths) -> int:
-    print("publishing is not built yet (see the serving issue)", file=sys.stderr)
-    return 1
+    """Publishes the last build by hand (e.g. after serving.duckdb was deleted), if its checks passed."""
+    from warehouse.publish import failed_blocking_checks, publish
+
+    if not paths.build_db.exists():
+        print(f"no build database at {paths.build_db}: run 'koperasi run' first", file=sys.stderr)
+        return 1
+    failed = failed_blocking_checks(paths.build_db)
+    if failed:
+        print("refusing to publish: the last build failed blocking checks:", file=sys.stderr)
+        for name in failed:
+            print(f"  {name}", file=sys.stderr)
+        return 1
+    result = publish(paths, run_id="manual-publish", check_summary={"manual": True})
+    print(f"published {len(result.tables)} tables to {result.serving_db} and {result.exports}")
+    return 0

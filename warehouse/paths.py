@@ -46,7 +46,7 @@ class KoperasiPaths:
 
     @property
     def data_docs(self) -> Path:
-        return self.quality / "data_docs"
+        return self.quality / "gx" / "uncommitted" / "data_docs" / "local_site"
 
     @property
     def dagster_home(self) -> Path:

@@ -1,13 +1,19 @@
-"""Ingestion assets: land the inbox files of each source into raw.* by calling the ingestion package."""
+"""Ingestion assets: land the inbox files of each source into raw.* (ingestion package), then gate them
+with their expectation suites (expectations package). A file that fails a blocking check is withdrawn."""
 
+from typing import Callable
 
 import dagster as dg
 
+from expectations import checks, history
+from expectations.runner import SuiteOutcome
 from ingestion.api import IngestResult, inbox_files, ingest_file, snapshot_date_from_name
+from ingestion.landing import withdraw
 from orchestration.resources import BUILD_DB_POOL, WarehouseResource
 from warehouse.inspect import preview_markdown, table_row_count
 
 ODS_PARTITIONS = dg.DynamicPartitionsDefinition(name="ods_snapshots")
+ODS_KEY = dg.AssetKey(["raw", "ods_cooperatives"])
 
 
 def ods_files_for(warehouse: WarehouseResource, partition_key: str) -> list:
@@ -15,10 +21,14 @@ def ods_files_for(warehouse: WarehouseResource, partition_key: str) -> list:
             if (d := snapshot_date_from_name(p.name)) is not None and d.isoformat() == partition_key]
 
 
-def _ingest_all(warehouse: WarehouseResource, source: str, files) -> list[IngestResult]:
+def _ingest_all(context, warehouse: WarehouseResource, source: str, files) -> list[IngestResult]:
     with warehouse.build_connection() as con:
-        return [ingest_file(con, path, source, warehouse.paths.archive, key_file=warehouse.paths.pseudonym_key_file)
-                for path in files]
+        results = [ingest_file(con, path, source, warehouse.paths.archive,
+                               key_file=warehouse.paths.pseudonym_key_file) for path in files]
+    for r in results:
+        if r.status == "rejected":
+            context.log.warning(f"rejected: {r.error}")
+    return results
 
 
 def _metadata(warehouse: WarehouseResource, results: list[IngestResult], table: str) -> dict:
@@ -46,38 +56,65 @@ def _metadata(warehouse: WarehouseResource, results: list[IngestResult], table: 
     }
 
 
+def gate(context, warehouse: WarehouseResource, asset: dg.AssetKey, check_name: str,
+         loaded: list[IngestResult], validations: list[Callable]) -> dg.AssetCheckResult:
+    """Runs the suites on what was just loaded; on an error-level failure the files are withdrawn."""
+    if not loaded:
+        return dg.AssetCheckResult(asset_key=asset, check_name=check_name, passed=True,
+                                   metadata={"summary": "no new file to validate"})
+    partition = context.partition_key if context.has_partition_key else None
+    with warehouse.build_connection() as con:
+        outcomes: list[SuiteOutcome] = [validate(con) for validate in validations]
+        for outcome in outcomes:
+            history.record(con, outcome, asset=asset.to_user_string(), partition=partition, run_id=context.run.run_id)
+        failed = [o for o in outcomes if not o.passed]
+        if failed:
+            reason = "failed quality checks: " + " | ".join(o.describe() for o in failed)
+            for result in loaded:
+                withdraw(con, result.sha256, reason)
+            context.log.error(f"{', '.join(r.file for r in loaded)} withdrawn: {reason}")
+    warnings = [o for o in outcomes if o.warnings]
+    severity = dg.AssetCheckSeverity.ERROR if failed else dg.AssetCheckSeverity.WARN
+    return dg.AssetCheckResult(
+        asset_key=asset, check_name=check_name, passed=not failed and not warnings, severity=severity,
+        metadata={"summary": dg.MetadataValue.md("\n".join(f"- {o.describe()}" for o in outcomes)),
+                  "files": ", ".join(r.file for r in loaded)})
+
+
+def _rejections_check(asset: dg.AssetKey, results: list[IngestResult]) -> dg.AssetCheckResult:
+    rejected = [r for r in results if r.status == "rejected"]
+    return dg.AssetCheckResult(asset_key=asset, check_name="no_rejected_files", passed=not rejected,
+                               severity=dg.AssetCheckSeverity.WARN,
+                               metadata={"rejected": dg.MetadataValue.json([r.error for r in rejected])})
+
+
+def _spec(asset: dg.AssetKey, name: str, description: str, blocking: bool = True) -> dg.AssetCheckSpec:
+    return dg.AssetCheckSpec(name, asset=asset, blocking=blocking, description=description)
+
+
 @dg.asset(
-    key=dg.AssetKey(["raw", "ods_cooperatives"]),
+    key=ODS_KEY,
     partitions_def=ODS_PARTITIONS,
     group_name="raw",
     pool=BUILD_DB_POOL,
     description="ODS registry exports of one snapshot (partition = snapshot date) landed in raw.ods_cooperatives.",
+    check_specs=[
+        _spec(ODS_KEY, "ods_snapshot_expectations", "GX suite on the new snapshot: registry numbers, regions, counts, "
+              "money, RAT years; cooperatives ±20% and members ±15% of the previous snapshot; quarantine share."),
+        _spec(ODS_KEY, "no_rejected_files", "Every ODS file of the snapshot could be read.", blocking=False),
+    ],
 )
-def ods_cooperatives(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    files = ods_files_for(warehouse, context.partition_key)
-    results = _ingest_all(warehouse, "ods", files)
-    for r in results:
-        if r.status == "rejected":
-            context.log.warning(f"rejected: {r.error}")
-    return dg.MaterializeResult(metadata=_metadata(warehouse, results, "ods_cooperatives"))
-
-
-def _source_multi_asset(source: str, tables: list[str], description: str):
-    @dg.multi_asset(
-        name=f"{source}_inbox",
-        specs=[dg.AssetSpec(["raw", t], group_name="raw", description=f"{description} ({t})") for t in tables],
-        pool=BUILD_DB_POOL,
-    )
-    def _asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-        results = _ingest_all(warehouse, source, inbox_files(warehouse.paths.inbox, source))
-        for r in results:
-            if r.status == "rejected":
-                context.log.warning(f"rejected: {r.error}")
-        for table in tables:
-            kinds = [r for r in results if r.status != "loaded" or _table_of(source, r) == table]
-            yield dg.MaterializeResult(asset_key=dg.AssetKey(["raw", table]), metadata=_metadata(warehouse, kinds, table))
-
-    return _asset
+def ods_cooperatives(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+    snapshot = snapshot_date_from_name(context.partition_key)
+    results = _ingest_all(context, warehouse, "ods", ods_files_for(warehouse, context.partition_key))
+    loaded = [r for r in results if r.status == "loaded"]
+    quality = warehouse.paths.quality
+    validations = [lambda con, r=r: checks.ods_snapshot(con, quality, r.sha256, snapshot) for r in loaded]
+    validations.append(lambda con: checks.file_accounting(con, quality, [r.sha256 for r in loaded]))
+    check = gate(context, warehouse, ODS_KEY, "ods_snapshot_expectations", loaded, validations)
+    yield dg.MaterializeResult(metadata=_metadata(warehouse, results, "ods_cooperatives"))
+    yield check
+    yield _rejections_check(ODS_KEY, results)
 
 
 def _table_of(source: str, result: IngestResult) -> str:
@@ -85,5 +122,42 @@ def _table_of(source: str, result: IngestResult) -> str:
             ("opd", "registry"): "opd_cooperatives", ("opd", "members"): "opd_members"}[(source, result.table_kind)]
 
 
-bps_inbox = _source_multi_asset("bps", ["bps_population", "bps_businesses"], "BPS tables from inbox/bps")
-opd_inbox = _source_multi_asset("opd", ["opd_cooperatives", "opd_members"], "OPD cooperative lists from inbox/opd")
+# source -> table -> the suites that gate it
+SOURCE_CHECKS = {
+    "bps": {"bps_population": [checks.bps_population, checks.bps_totals], "bps_businesses": [checks.bps_businesses, checks.bps_totals]},
+    "opd": {"opd_cooperatives": [], "opd_members": [checks.opd_members]},
+}
+
+
+def _source_multi_asset(source: str, description: str):
+    tables = list(SOURCE_CHECKS[source])
+    keys = {t: dg.AssetKey(["raw", t]) for t in tables}
+    specs = [_spec(keys[t], f"{t}_expectations", f"GX suites on {t}.") for t in tables if SOURCE_CHECKS[source][t]]
+    specs += [_spec(keys[t], "no_rejected_files", f"Every {source.upper()} file could be read.", blocking=False)
+              for t in tables]
+
+    @dg.multi_asset(
+        name=f"{source}_inbox",
+        specs=[dg.AssetSpec(keys[t], group_name="raw", description=f"{description} ({t})") for t in tables],
+        check_specs=specs,
+        pool=BUILD_DB_POOL,
+    )
+    def _asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+        results = _ingest_all(context, warehouse, source, inbox_files(warehouse.paths.inbox, source))
+        quality = warehouse.paths.quality
+        for table in tables:
+            loaded = [r for r in results if r.status == "loaded" and _table_of(source, r) == table]
+            mine = loaded + [r for r in results if r.status == "rejected"]
+            suites = SOURCE_CHECKS[source][table]
+            check = gate(context, warehouse, keys[table], f"{table}_expectations", loaded,
+                         [lambda con, s=s: s(con, quality) for s in suites]) if suites else None
+            yield dg.MaterializeResult(asset_key=keys[table], metadata=_metadata(warehouse, mine, table))
+            if check is not None:
+                yield check
+            yield _rejections_check(keys[table], results)
+
+    return _asset
+
+
+bps_inbox = _source_multi_asset("bps", "BPS tables from inbox/bps")
+opd_inbox = _source_multi_asset("opd", "OPD cooperative lists from inbox/opd")

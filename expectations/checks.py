@@ -1,0 +1,111 @@
+"""The checks the pipeline runs: fetch the rows to validate from DuckDB (through Arrow, as pandas),
+apply the suite, return the outcome. Orchestration maps these onto Dagster asset checks."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from expectations import suites
+from expectations.config import thresholds
+from expectations.runner import SuiteOutcome, validate
+
+
+def _frame(con: duckdb.DuckDBPyConnection, query: str, params: list | None = None) -> pd.DataFrame:
+    return con.execute(query, params or []).to_arrow_table().to_pandas()
+
+
+def _one(con: duckdb.DuckDBPyConnection, query: str, params: list | None = None):
+    return con.execute(query, params or []).fetchall()
+
+
+def previous_snapshot(con: duckdb.DuckDBPyConnection, snapshot: date) -> dict | None:
+    rows = _one(con, """
+        WITH files AS (
+            SELECT snapshot_date, _source_sha256 FROM raw.ods_cooperatives WHERE snapshot_date < ?
+            GROUP BY snapshot_date, _source_sha256
+            QUALIFY dense_rank() OVER (PARTITION BY snapshot_date ORDER BY max(_ingested_at) DESC, _source_sha256) = 1)
+        SELECT count(*), sum(members_male + members_female)
+        FROM raw.ods_cooperatives JOIN files USING (snapshot_date, _source_sha256)
+        WHERE snapshot_date = (SELECT max(snapshot_date) FROM files)""", [snapshot])
+    count, members = rows[0]
+    return {"cooperatives": count, "members": int(members)} if count else None
+
+
+def ods_snapshot(con: duckdb.DuckDBPyConnection, quality_dir: Path, sha256: str, snapshot: date) -> SuiteOutcome:
+    limits = thresholds()["ods_snapshot"]
+    active_years = limits.get("active_rat_within_years", 3)
+    frame = _frame(con, f"""
+        SELECT cooperative_nik, region_code, members_male, members_female, members_male + members_female AS members_total,
+               own_capital, external_capital, assets, business_volume, last_rat_year,
+               coalesce(is_active AND (last_rat_year IS NULL OR last_rat_year < year(snapshot_date) - {int(active_years)}),
+                        false) AS active_without_recent_rat
+        FROM raw.ods_cooperatives WHERE _source_sha256 = ?""", [sha256])
+    suite = suites.ods_snapshot(snapshot.year, previous_snapshot(con, snapshot), limits)
+    return validate(quality_dir, "ods_snapshot", suite, frame)
+
+
+def file_accounting(con: duckdb.DuckDBPyConnection, quality_dir: Path, sha256s: list[str]) -> SuiteOutcome:
+    frame = _frame(con, """
+        SELECT file, rows_quarantined / greatest(rows_read, 1) AS quarantine_share
+        FROM raw.ingested_files WHERE status = 'loaded' AND list_contains(?::VARCHAR[], sha256)""", [sha256s])
+    return validate(quality_dir, "ods_file_accounting", suites.file_accounting(thresholds()["ods_snapshot"]), frame)
+
+
+def _latest_rows(table: str, partition_by: str) -> str:
+    return f"""SELECT * EXCLUDE (_source_file, _source_sha256, _source_row, _ingested_at) FROM raw.{table}
+               QUALIFY row_number() OVER (PARTITION BY {partition_by} ORDER BY _ingested_at DESC) = 1"""
+
+
+def bps_population(con, quality_dir: Path) -> SuiteOutcome:
+    frame = _frame(con, _latest_rows("bps_population", "region_code, year, sex"))
+    return validate(quality_dir, "bps_population", suites.bps_population(), frame)
+
+
+def bps_businesses(con, quality_dir: Path) -> SuiteOutcome:
+    frame = _frame(con, _latest_rows("bps_businesses", "region_code, year, scale"))
+    return validate(quality_dir, "bps_businesses", suites.bps_businesses(), frame)
+
+
+def bps_totals(con, quality_dir: Path) -> SuiteOutcome:
+    frame = _frame(con, """
+        SELECT file, len(list_filter(CAST(warnings AS VARCHAR[]), lambda w: w LIKE 'total_mismatch%')) AS total_mismatches
+        FROM raw.ingested_files WHERE source = 'bps' AND status = 'loaded'""")
+    return validate(quality_dir, "bps_totals", suites.bps_totals(), frame)
+
+
+def opd_members(con, quality_dir: Path) -> SuiteOutcome:
+    text_columns = [c for (c,) in _one(con, """SELECT column_name FROM information_schema.columns
+        WHERE table_schema = 'raw' AND table_name = 'opd_members' AND data_type = 'VARCHAR'
+        AND column_name <> 'member_key'""")]  # the key has its own rule: 32 hex characters
+    frame = _frame(con, "SELECT * FROM raw.opd_members")
+    return validate(quality_dir, "opd_members", suites.opd_members(text_columns), frame)
+
+
+def mart_member_counts(con, quality_dir: Path) -> SuiteOutcome:
+    frame = _frame(con, """
+        WITH files AS (
+            SELECT snapshot_date, _source_sha256 FROM raw.ods_cooperatives GROUP BY snapshot_date, _source_sha256
+            QUALIFY dense_rank() OVER (PARTITION BY snapshot_date ORDER BY max(_ingested_at) DESC, _source_sha256) = 1),
+        raw_members AS (
+            SELECT snapshot_date, sum(members_male + members_female) AS members
+            FROM raw.ods_cooperatives JOIN files USING (snapshot_date, _source_sha256) GROUP BY 1),
+        mart AS (SELECT snapshot_date, sum(members) AS members FROM marts.mart_member_counts GROUP BY 1)
+        SELECT snapshot_date, r.members AS raw_members, m.members AS mart_members,
+               (coalesce(m.members, 0) - r.members) / r.members AS relative_difference
+        FROM raw_members r LEFT JOIN mart m USING (snapshot_date)""")
+    tolerance = thresholds()["marts"]["member_total_tolerance"]
+    return validate(quality_dir, "mart_member_counts", suites.mart_member_reconciliation(tolerance), frame)
+
+
+def mart_cooperative_health(con, quality_dir: Path) -> SuiteOutcome:
+    frame = _frame(con, "SELECT DISTINCT health_band FROM marts.mart_cooperative_health WHERE health_band IS NOT NULL")
+    return validate(quality_dir, "mart_cooperative_health", suites.mart_health_bands(), frame)
+
+
+def mart_consolidation_scenario(con, quality_dir: Path) -> SuiteOutcome:
+    frame = _frame(con, "SELECT scenario_id, member_cooperatives FROM marts.mart_consolidation_scenario")
+    return validate(quality_dir, "mart_consolidation_scenario", suites.mart_scenarios(), frame)

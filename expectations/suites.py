@@ -1,0 +1,94 @@
+"""The expectation suites, one per checked table. Each expectation carries its severity in ``meta``:
+'error' blocks everything downstream, 'warning' is for a data steward to look at."""
+
+from __future__ import annotations
+
+import great_expectations.expectations as gxe
+
+from ingestion.regions import regions
+
+ERROR, WARNING = "error", "warning"
+NIP_LIKE = r"(?<!\d)\d{18}(?!\d)"
+
+
+def _e(expectation_cls, severity: str = ERROR, **kwargs):
+    return expectation_cls(meta={"severity": severity}, **kwargs)
+
+
+def region_codes() -> list[str]:
+    return [r.code for r in regions()]
+
+
+def ods_snapshot(snapshot_year: int, previous: dict | None, limits: dict) -> list:
+    """One ODS snapshot: row-level rules, then batch-level comparisons with the previous snapshot."""
+    suite = [
+        _e(gxe.ExpectColumnValuesToMatchRegex, column="cooperative_nik", regex=r"^\d{16}$"),
+        _e(gxe.ExpectColumnValuesToBeUnique, column="cooperative_nik"),
+        _e(gxe.ExpectColumnValuesToBeInSet, column="region_code", value_set=region_codes()),
+        _e(gxe.ExpectColumnValuesToBeBetween, column="members_male", min_value=0),
+        _e(gxe.ExpectColumnValuesToBeBetween, column="members_female", min_value=0),
+        *[_e(gxe.ExpectColumnValuesToBeBetween, column=c, min_value=0)
+          for c in ("own_capital", "external_capital", "assets", "business_volume")],
+        _e(gxe.ExpectColumnValuesToBeBetween, column="last_rat_year", min_value=1945, max_value=snapshot_year),
+        _e(gxe.ExpectColumnValuesToBeInSet, WARNING, column="active_without_recent_rat", value_set=[False],
+           mostly=1 - limits["inactive_with_recent_rat_share_max"]),
+    ]
+    if previous:
+        change, members_change = limits["cooperative_count_change_max"], limits["member_total_change_max"]
+        suite += [
+            _e(gxe.ExpectTableRowCountToBeBetween, min_value=int(previous["cooperatives"] * (1 - change)),
+               max_value=int(previous["cooperatives"] * (1 + change))),
+            _e(gxe.ExpectColumnSumToBeBetween, column="members_total",
+               min_value=previous["members"] * (1 - members_change), max_value=previous["members"] * (1 + members_change)),
+        ]
+    return suite
+
+
+def file_accounting(limits: dict) -> list:
+    """One row per loaded file: the share of rows quarantined."""
+    return [_e(gxe.ExpectColumnValuesToBeBetween, column="quarantine_share", max_value=limits["quarantine_share_max"])]
+
+
+def bps_population() -> list:
+    return [
+        _e(gxe.ExpectColumnDistinctValuesToEqualSet, column="region_code", value_set=region_codes()),
+        _e(gxe.ExpectColumnValuesToBeBetween, column="population", min_value=1),
+        _e(gxe.ExpectColumnValuesToBeInSet, column="sex", value_set=["male", "female"]),
+    ]
+
+
+def bps_businesses() -> list:
+    return [
+        _e(gxe.ExpectColumnDistinctValuesToEqualSet, column="region_code", value_set=region_codes()),
+        _e(gxe.ExpectColumnValuesToBeBetween, column="businesses", min_value=0),
+        _e(gxe.ExpectColumnValuesToBeInSet, column="scale", value_set=["UMK", "UMB"]),
+    ]
+
+
+def bps_totals() -> list:
+    """One row per BPS file: mismatches between the table's own total row and the sum of its regions."""
+    return [_e(gxe.ExpectColumnValuesToBeBetween, WARNING, column="total_mismatches", max_value=0)]
+
+
+def opd_members(text_columns: list[str]) -> list:
+    """Pseudonymised member rows: keys look like keys; no column holds a NIP or a name."""
+    return [
+        _e(gxe.ExpectColumnValuesToMatchRegex, column="member_key", regex=r"^[0-9a-f]{32}$"),
+        _e(gxe.ExpectColumnValuesToBeInSet, column="employment_status", value_set=["ASN", "PPPK", "Honorer"]),
+        *[_e(gxe.ExpectColumnValuesToNotMatchRegex, column=c, regex=NIP_LIKE) for c in text_columns],
+        *[_e(gxe.ExpectColumnValuesToNotMatchRegex, column=c, regex=r"^[A-Z][a-z]+ [A-Z][a-z]+") for c in text_columns],
+    ]
+
+
+def mart_member_reconciliation(tolerance: float) -> list:
+    return [_e(gxe.ExpectColumnValuesToBeBetween, column="relative_difference", min_value=-tolerance, max_value=tolerance)]
+
+
+def mart_health_bands() -> list:
+    return [_e(gxe.ExpectColumnDistinctValuesToBeInSet, column="health_band",
+               value_set=["Sehat", "Cukup Sehat", "Dalam Pengawasan", "Dalam Pengawasan Khusus"])]
+
+
+def mart_scenarios() -> list:
+    return [_e(gxe.ExpectColumnValuesToBeBetween, column="member_cooperatives", min_value=1),
+            _e(gxe.ExpectTableRowCountToBeBetween, min_value=1)]
