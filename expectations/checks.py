@@ -95,7 +95,7 @@ def mart_member_counts(con, quality_dir: Path) -> SuiteOutcome:
             FROM raw.ods_cooperatives JOIN files USING (snapshot_date, _source_sha256) GROUP BY 1),
         mart AS (SELECT snapshot_date, sum(members) AS members FROM marts.mart_member_counts GROUP BY 1)
         SELECT snapshot_date, r.members AS raw_members, m.members AS mart_members,
-               (coalesce(m.members, 0) - r.members) / r.members AS relative_difference
+               abs(coalesce(m.members, 0) - r.members) / r.members AS abs_relative_difference
         FROM raw_members r LEFT JOIN mart m USING (snapshot_date)""")
     tolerance = thresholds()["marts"]["member_total_tolerance"]
     return validate(quality_dir, "mart_member_counts", suites.mart_member_reconciliation(tolerance), frame)

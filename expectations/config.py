@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from functools import lru_cache
+import os
 from pathlib import Path
 
 import yaml
@@ -8,6 +8,7 @@ import yaml
 THRESHOLDS = Path(__file__).resolve().parent / "thresholds.yaml"
 
 
-@lru_cache(maxsize=1)
 def thresholds() -> dict:
-    return yaml.safe_load(THRESHOLDS.read_text(encoding="utf-8"))
+    """The committed thresholds, or a deployment's own file named by KOPERASI_THRESHOLDS."""
+    path = Path(os.environ.get("KOPERASI_THRESHOLDS", THRESHOLDS))
+    return yaml.safe_load(path.read_text(encoding="utf-8"))

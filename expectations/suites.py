@@ -81,7 +81,8 @@ def opd_members(text_columns: list[str]) -> list:
 
 
 def mart_member_reconciliation(tolerance: float) -> list:
-    return [_e(gxe.ExpectColumnValuesToBeBetween, column="relative_difference", min_value=-tolerance, max_value=tolerance)]
+    return [_e(gxe.ExpectColumnValuesToBeBetween, column="abs_relative_difference", max_value=tolerance),
+            _e(gxe.ExpectColumnValuesToNotBeNull, column="mart_members")]
 
 
 def mart_health_bands() -> list:

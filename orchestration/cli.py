@@ -65,7 +65,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _quality(args: argparse.Namespace) -> int:
-    from orchestration.stewards import quality_report
+    from expectations.report import quality_report
 
     return quality_report(get_paths(), quarantine_file=args.quarantine, out=args.out)
 

@@ -16,7 +16,8 @@ DBT_PROJECT = build_dbt_project()
 def koperasi_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
     target = warehouse.paths.home / "dbt" / "runs" / context.run.run_id[:8]
     # Events are collected first: dbt holds the DuckDB file until it exits; row counts are read afterwards.
-    events = list(dbt.cli(["build"], context=context, target_path=target).stream())
+    invocation = dbt.cli(["build"], context=context, target_path=target, raise_on_error=False)
+    events = list(invocation.stream())
     relations = {n["unique_id"]: (n["schema"], n["alias"]) for n in _manifest_nodes()}
     with warehouse.build_connection() as con:
         for event in events:
@@ -28,6 +29,20 @@ def koperasi_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehou
                     if count is not None:
                         event = event.with_metadata({**event.metadata, "dagster/row_count": count})
             yield event
+    if not invocation.is_successful():
+        # Models that did build are reported above; the step fails so nothing downstream (publish) runs.
+        raise dg.Failure(description=f"dbt build failed: {_failed_nodes(invocation.target_path)}")
+
+
+def _failed_nodes(target_path) -> str:
+    import json
+
+    try:
+        results = json.loads((target_path / "run_results.json").read_text())["results"]
+    except (OSError, KeyError, ValueError):
+        return "see the dbt log"
+    failed = [f"{r['unique_id']} ({r['status']})" for r in results if r["status"] in ("error", "fail")]
+    return ", ".join(failed) or "see the dbt log"
 
 
 def _manifest_nodes():

@@ -1,0 +1,80 @@
+"""What `koperasi quality` shows a data steward: the latest result of every check (failed first),
+the quarantine per source, file and reason, and where the Data Docs are; and the rows of one file."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+
+import duckdb
+
+from warehouse.paths import KoperasiPaths
+
+
+def _rows(con, query: str, params: list | None = None) -> list[tuple]:
+    try:
+        return con.execute(query, params or []).fetchall()
+    except duckdb.CatalogException:
+        return []
+
+
+def latest_checks(con) -> list[tuple]:
+    return _rows(con, """
+        SELECT check_name, asset, partition_key, severity, passed, observed_value, checked_at FROM quality.check_results
+        QUALIFY row_number() OVER (PARTITION BY check_name, asset, partition_key ORDER BY checked_at DESC) = 1
+        ORDER BY passed, severity, asset, check_name, partition_key""")
+
+
+def quarantine_summary(con) -> list[tuple]:
+    return _rows(con, "SELECT source, file, reason, count(*) FROM raw.quarantine GROUP BY ALL ORDER BY 1, 2, 4 DESC")
+
+
+def export_quarantine(con, file: str, out: Path) -> int:
+    """The quarantined rows of one file as CSV: row, reason, message, then the original columns."""
+    rows = _rows(con, "SELECT source_row, reason, message, record FROM raw.quarantine WHERE file = ? "
+                      "ORDER BY source_row", [file])
+    columns: list[str] = []
+    records = []
+    for row, reason, message, record in rows:
+        data = json.loads(record) if record else {}
+        columns += [c for c in data if c not in columns]
+        records.append((row, reason, message, data))
+    with out.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["source_row", "reason", "message", *columns])
+        for row, reason, message, data in records:
+            writer.writerow([row, reason, message, *[data.get(c) for c in columns]])
+    return len(records)
+
+
+def quality_report(paths: KoperasiPaths, quarantine_file: str | None = None, out: str | None = None) -> int:
+    if not paths.build_db.exists():
+        print(f"no build database at {paths.build_db}: run 'koperasi run' first", file=sys.stderr)
+        return 1
+    with duckdb.connect(str(paths.build_db), read_only=True) as con:
+        if quarantine_file:
+            name = Path(quarantine_file).name
+            target = Path(out) if out else Path(f"{name}.quarantine.csv")
+            count = export_quarantine(con, name, target)
+            print(f"wrote {count} quarantined rows of {name} to {target}")
+            return 0 if count else 1
+        checks = latest_checks(con)
+        print(f"checks ({len(checks)}, failed first):")
+        for check, asset, partition, severity, passed, observed, _ in checks:
+            state = "PASS" if passed else ("FAIL" if severity == "error" else "WARN")
+            where = f"{asset}[{partition}]" if partition else asset
+            print(f"  {state:4s} {where}: {check}" + ("" if passed else f" (observed {observed})"))
+        print("quarantine (source, file, reason, rows):")
+        summary = quarantine_summary(con)
+        for source, file, reason, count in summary:
+            print(f"  {source:4s} {file}: {reason} {count:,}")
+        if not summary:
+            print("  empty")
+        failed_files = _rows(con, "SELECT file, status, error FROM raw.ingested_files WHERE status <> 'loaded' "
+                                  "AND sha256 NOT IN (SELECT sha256 FROM raw.ingested_files WHERE status = 'loaded')")
+        for file, status, error in failed_files:
+            print(f"  {status}: {file}: {error}")
+    print(f"Data Docs: {paths.data_docs / 'index.html'}")
+    return 0

@@ -1,0 +1,140 @@
+"""The gate: a run in which a blocking check fails builds and publishes nothing downstream of it.
+
+Dagster has open bugs around skipping after failed checks, so each case asserts what did and did not
+materialise, that `koperasi run` exits non-zero naming the check, and that the serving file is unchanged."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+
+import dagster as dg
+import duckdb
+import pytest
+
+from orchestration.run import execute
+from warehouse.paths import KoperasiPaths
+
+pytestmark = pytest.mark.e2e
+BAD_SNAPSHOT = "2025-03-31"
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory, sample_inbox):
+    mp = pytest.MonkeyPatch()
+    root = tmp_path_factory.mktemp("gates") / "home"
+    shutil.copytree(sample_inbox, root / "inbox")
+    mp.setenv("KOPERASI_HOME", str(root))
+    mp.setenv("KOPERASI_PSEUDONYM_KEY", "gate-key")
+    paths = KoperasiPaths(root)
+    outcome = execute(paths)
+    assert outcome.ok, outcome.failures
+    yield paths
+    mp.undo()
+
+
+def _digest(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _koperasi_run(paths: KoperasiPaths, **env) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "orchestration.cli", "run"], capture_output=True, text=True,
+                          env={**os.environ, "KOPERASI_HOME": str(paths.home), **env}, timeout=600)
+
+
+def _publication(paths: KoperasiPaths) -> tuple:
+    with duckdb.connect(str(paths.serving_db), read_only=True) as con:
+        return con.execute("SELECT run_id, published_at FROM meta.publication").fetchone()
+
+
+def _write_shrunken_snapshot(paths: KoperasiPaths) -> None:
+    """A new export with 40% fewer cooperatives than the previous snapshot."""
+    source = next((paths.inbox / "ods").glob("*2024-09-30.csv"))
+    lines = source.read_bytes().split(b"\r\n")
+    header, rows = lines[0], [r for r in lines[1:] if r]
+    kept = rows[: int(len(rows) * 0.6)]
+    (paths.inbox / "ods" / f"ods_koperasi_sumut_{BAD_SNAPSHOT}.csv").write_bytes(b"\r\n".join([header, *kept]) + b"\r\n")
+
+
+def test_a_snapshot_with_40_percent_fewer_cooperatives_is_stopped(home):
+    serving_before = _digest(home.serving_db)
+    _write_shrunken_snapshot(home)
+    try:
+        result = _koperasi_run(home)
+        assert result.returncode != 0
+        assert "ods_snapshot_expectations" in result.stderr
+        assert _digest(home.serving_db) == serving_before
+        with duckdb.connect(str(home.build_db), read_only=True) as con:
+            assert con.execute(f"SELECT count(*) FROM raw.ods_cooperatives WHERE snapshot_date = '{BAD_SNAPSHOT}'").fetchone()[0] == 0
+            status, error = con.execute(f"SELECT status, error FROM raw.ingested_files WHERE snapshot_date = '{BAD_SNAPSHOT}'").fetchone()
+            assert status == "failed_checks" and "expect_table_row_count_to_be_between" in error
+            assert con.execute(f"SELECT count(*) FROM marts.fct_cooperative_snapshot WHERE snapshot_date = '{BAD_SNAPSHOT}'").fetchone()[0] == 0
+    finally:
+        (home.inbox / "ods" / f"ods_koperasi_sumut_{BAD_SNAPSHOT}.csv").unlink()
+
+
+def test_the_sensor_job_skips_everything_downstream_of_a_failed_snapshot(home, monkeypatch):
+    from orchestration.definitions import defs
+    from orchestration.instance import local_instance
+
+    _write_shrunken_snapshot(home)
+    try:
+        instance = local_instance(home)
+        instance.add_dynamic_partitions("ods_snapshots", [BAD_SNAPSHOT])
+        result = defs.resolve_job_def("ods_snapshot_job").execute_in_process(
+            instance=instance, partition_key=BAD_SNAPSHOT, raise_on_error=False)
+        materialized = {e.asset_key.path[0] for e in result.get_asset_materialization_events()}
+        assert materialized == {"raw"}, "no dbt model, mart or publication after a failed blocking check"
+        evaluations = [e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
+        assert any(not e.passed and e.check_name == "ods_snapshot_expectations" for e in evaluations)
+        latest = instance.get_latest_materialization_event(dg.AssetKey(["serving", "publication"]))
+        assert latest.run_id != result.run_id
+    finally:
+        (home.inbox / "ods" / f"ods_koperasi_sumut_{BAD_SNAPSHOT}.csv").unlink()
+
+
+def test_a_failing_dbt_test_at_error_severity_stops_publish(home):
+    serving_before, publication = _digest(home.serving_db), _publication(home)
+    with duckdb.connect(str(home.build_db)) as con:  # an ingestion bug: the same cooperative twice in a snapshot
+        con.execute("INSERT INTO raw.ods_cooperatives SELECT * FROM raw.ods_cooperatives "
+                    "WHERE snapshot_date = DATE '2024-12-31' LIMIT 1")
+    try:
+        result = _koperasi_run(home)
+        assert result.returncode != 0
+        assert "unique_combination_stg_ods__cooperatives" in result.stderr
+        assert _digest(home.serving_db) == serving_before and _publication(home) == publication
+    finally:
+        with duckdb.connect(str(home.build_db)) as con:
+            con.execute("""DELETE FROM raw.ods_cooperatives WHERE rowid IN (
+                SELECT rowid FROM raw.ods_cooperatives WHERE snapshot_date = DATE '2024-12-31'
+                QUALIFY row_number() OVER (PARTITION BY cooperative_nik ORDER BY rowid) > 1)""")
+
+
+def test_a_mart_failing_reconciliation_stops_publish(home, tmp_path):
+    serving_before = _digest(home.serving_db)
+    strict = tmp_path / "thresholds.yaml"
+    from expectations.config import THRESHOLDS
+
+    strict.write_text(THRESHOLDS.read_text().replace("member_total_tolerance: 0.01", "member_total_tolerance: -1"))
+    result = _koperasi_run(home, KOPERASI_THRESHOLDS=str(strict))
+    assert result.returncode != 0
+    assert "mart_member_counts_expectations" in result.stderr
+    assert _digest(home.serving_db) == serving_before
+
+
+def test_after_the_failures_a_clean_run_publishes_again(home):
+    before = _publication(home)
+    result = _koperasi_run(home)
+    assert result.returncode == 0, result.stderr
+    after = _publication(home)
+    assert after != before and after[1] > before[1]
+    quality = subprocess.run([sys.executable, "-m", "orchestration.cli", "quality"], capture_output=True, text=True,
+                             env={**os.environ, "KOPERASI_HOME": str(home.home)})
+    assert quality.returncode == 0
+    lines = quality.stdout.splitlines()
+    first_check = next(line for line in lines if line.startswith("  PASS") or line.startswith("  FAIL"))
+    assert first_check.startswith("  FAIL"), "failed checks come first"
+    assert "Data Docs:" in quality.stdout
