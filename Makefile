@@ -10,7 +10,7 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test dev bench sample docs clean
+.PHONY: install run test dev bench sample docs docs-serve clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -28,12 +28,21 @@ sample: install
 
 run: sample
 	$(BIN)/koperasi run
+	@$(MAKE) --no-print-directory docs
+
+# dbt docs (models, columns, lineage, exposures) as a static site; view with `make docs-serve`.
+docs: install
+	@cd dbt_project && ../$(BIN)/dbt docs generate --quiet --profiles-dir . --target-path $(KOPERASI_HOME)/dbt/docs \
+		&& echo "dbt docs:         $(KOPERASI_HOME)/dbt/docs/index.html (make docs-serve, then http://localhost:8080)"
+
+docs-serve:
+	$(BIN)/python -m http.server --directory $(KOPERASI_HOME)/dbt/docs 8080
 
 test: install
 	$(BIN)/python -m pytest
 
 dev: install
-	mkdir -p $(KOPERASI_HOME)/dagster
+	$(BIN)/python -c "from warehouse.paths import get_paths; from orchestration.instance import prepare_dagster_home; prepare_dagster_home(get_paths())"
 	DAGSTER_HOME=$(KOPERASI_HOME)/dagster $(BIN)/dagster dev -m orchestration.definitions
 
 bench: install

@@ -100,7 +100,8 @@ def data_docs_dir(quality_dir: Path) -> Path:
     return quality_dir / "gx" / "uncommitted" / "data_docs" / "local_site"
 
 
-_EXTERNAL = re.compile(r'<link[^>]+href="https?://[^"]*"[^>]*>|<script[^>]+src="https?://[^"]*"[^>]*>\s*</script>', re.S)
+_EXTERNAL = re.compile(r'<link[^>]+href="https?://[^"]*"[^>]*>|<script[^>]+src="https?://[^"]*"[^>]*>\s*</script>'
+                       r'|<img[^>]+src="https?://[^"]*"[^>]*>', re.S)
 OFFLINE_CSS = """body{font-family:system-ui,sans-serif;margin:1.5rem;color:#222}table{border-collapse:collapse;margin:.5rem 0}
 td,th{border:1px solid #ccc;padding:.25rem .5rem;vertical-align:top}th{background:#f2f2f2}
 .text-success,.fa-check-circle{color:#1a7f37}.text-danger,.fa-times{color:#c62828}

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
+from contextlib import contextmanager
 
 import dagster as dg
 
@@ -32,3 +34,30 @@ def prepare_dagster_home(paths: KoperasiPaths) -> None:
 def local_instance(paths: KoperasiPaths) -> dg.DagsterInstance:
     prepare_dagster_home(paths)
     return dg.DagsterInstance.get()
+
+
+@contextmanager
+def pipeline_lock(paths: KoperasiPaths):
+    """One pipeline process at a time writes the build database (DuckDB allows one read-write process)."""
+    paths.warehouse_dir.mkdir(parents=True, exist_ok=True)
+    with open(paths.warehouse_dir / ".pipeline.lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise PipelineBusy(f"another koperasi process is writing {paths.build_db}; try again when it ends") from None
+        yield
+
+
+class PipelineBusy(Exception):
+    pass
+
+
+def recover_interrupted_runs(instance: dg.DagsterInstance) -> list[str]:
+    """Runs left 'started' by a killed process (we hold the pipeline lock, so none is really running):
+    mark them failed and free their pool slots, or the next run would wait for those slots forever."""
+    stale = instance.get_runs(filters=dg.RunsFilter(statuses=[
+        dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.CANCELING]))
+    for run in stale:
+        instance.report_run_failed(run, "interrupted: the process running it was killed")
+        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+    return [run.run_id for run in stale]

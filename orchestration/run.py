@@ -49,12 +49,21 @@ QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 def execute(paths: KoperasiPaths) -> RunOutcome:
     """Ingests each pending ODS snapshot (one partition run each), then refreshes everything else once."""
     os.environ["KOPERASI_HOME"] = str(paths.home)
+    from orchestration.instance import pipeline_lock
+
+    with pipeline_lock(paths):
+        return _execute_locked(paths)
+
+
+def _execute_locked(paths: KoperasiPaths) -> RunOutcome:
     from ingestion.api import inbox_files, pending_snapshot_dates, snapshot_date_from_name
-    from orchestration.instance import local_instance
+    from orchestration.instance import local_instance, recover_interrupted_runs
 
     outcome = RunOutcome()
     start = time.perf_counter()
     instance = local_instance(paths)
+    for run_id in recover_interrupted_runs(instance):
+        print(f"marked interrupted run {run_id} as failed")
     from orchestration.assets.ingestion import ODS_PARTITIONS
     from orchestration.definitions import defs
 
@@ -87,8 +96,14 @@ def execute(paths: KoperasiPaths) -> RunOutcome:
 def run_pipeline(paths: KoperasiPaths) -> int:
     from warehouse.summary import print_summary
 
+    from orchestration.instance import PipelineBusy
+
     started = time.perf_counter()
-    outcome = execute(paths)
+    try:
+        outcome = execute(paths)
+    except PipelineBusy as e:
+        print(str(e), file=sys.stderr)
+        return 1
     print_summary(paths, outcome.phases, time.perf_counter() - started)
     for name in outcome.skipped_files:
         print(f"skipped {name}: no snapshot date in the file name "
@@ -103,11 +118,22 @@ def run_pipeline(paths: KoperasiPaths) -> int:
 
 def republish(paths: KoperasiPaths) -> int:
     """Publishes the last build by hand (e.g. after serving.duckdb was deleted), if its checks passed."""
-    from warehouse.publish import failed_blocking_checks, publish
-
     if not paths.build_db.exists():
         print(f"no build database at {paths.build_db}: run 'koperasi run' first", file=sys.stderr)
         return 1
+    from orchestration.instance import PipelineBusy, pipeline_lock
+
+    try:
+        with pipeline_lock(paths):
+            return _republish_locked(paths)
+    except PipelineBusy as e:
+        print(str(e), file=sys.stderr)
+        return 1
+
+
+def _republish_locked(paths: KoperasiPaths) -> int:
+    from warehouse.publish import failed_blocking_checks, publish
+
     failed = failed_blocking_checks(paths.build_db)
     if failed:
         print("refusing to publish: the last build failed blocking checks:", file=sys.stderr)

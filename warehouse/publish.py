@@ -33,8 +33,9 @@ class Publication:
 def publish(paths: KoperasiPaths, *, run_id: str, check_summary: dict) -> Publication:
     """Builds serving.duckdb.new from the build database, then replaces serving.duckdb and the exports."""
     paths.warehouse_dir.mkdir(parents=True, exist_ok=True)
+    for stale in paths.warehouse_dir.glob("serving.*.new.duckdb*"):  # left by a publish that was killed
+        stale.unlink(missing_ok=True)
     staging = paths.serving_db.with_name(f"serving.{os.getpid()}.new.duckdb")
-    staging.unlink(missing_ok=True)
     published_at = datetime.now(timezone.utc).replace(tzinfo=None)
     version = published_at.strftime("%Y%m%dT%H%M%S%f")
     export_dir = paths.exports / "versions" / version

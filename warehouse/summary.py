@@ -28,10 +28,10 @@ def print_summary(paths: KoperasiPaths, phases: list[tuple[str, float]], total_s
                 print(f"  rejected file {file}: {error}")
     print(f"build database:   {paths.build_db}")
     if paths.serving_db.exists():
-        print(f"serving database: {paths.serving_db}")
+        print(f"serving database: {paths.serving_db}  (BI reads this, read-only)")
+        print(f"parquet exports:  {paths.exports / 'current'}")
     if paths.data_docs.exists():
-        print(f"quality report:   {paths.data_docs / 'index.html'}")
-    print(f"dbt docs:         {paths.home / 'dbt' / 'docs' / 'index.html'} (or: make docs)")
+        print(f"quality report:   {paths.data_docs / 'index.html'}  (and: koperasi quality)")
     print("phases:")
     for name, seconds in phases:
         print(f"  {name:45s} {seconds:6.1f} s")

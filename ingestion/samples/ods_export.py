@@ -19,6 +19,8 @@ _REAL_WORLD_VARIANTS = {
     "1223": ("Labuhan Batu Utara",), "1272": ("Tanjung Balai",), "1273": ("Pematang Siantar",),
     "1277": ("Padangsidempuan",), "1219": ("Batubara",), "1216": ("Pakpak Barat",),
 }
+# Exports this large arrive as CSV (and Excel tops out near a million rows): above it, no XLSX.
+XLSX_MAX_ROWS = 60_000
 SOURCE_NOTE = ("Sumber: ODS Kementerian Koperasi dan UKM RI, diolah Dinas Koperasi dan UKM "
                "Provinsi Sumatera Utara")
 
@@ -75,7 +77,7 @@ def write_ods_snapshot(registry: Registry, k: int, out_dir: Path, injector: Defe
     rows = [registry.row(int(i), k) for i in order]
     header = vocab.ODS_HEADER_VARIANTS[k % len(vocab.ODS_HEADER_VARIANTS)]
     fmt = k % 4
-    if fmt in (1, 3):  # XLSX
+    if fmt in (1, 3) and len(rows) <= XLSX_MAX_ROWS:  # XLSX
         path = out_dir / f"ODS_Koperasi_Sumut_{on:%Y%m%d}.xlsx"
         return _write_xlsx(path, on, header, rows, injector)
     path = out_dir / f"ods_koperasi_sumut_{on.isoformat()}.csv"
