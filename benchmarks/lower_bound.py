@@ -20,7 +20,7 @@ def _number(col: str) -> str:
     return f"TRY_CAST(replace(replace(regexp_replace({col}, '^Rp\\.? ?|,0+$', ''), '.', ''), ' ', '') AS BIGINT)"
 
 
-def load_ods(con: duckdb.DuckDBPyConnection, inbox: Path) -> None:
+def load_ods(con: duckdb.DuckDBPyConnection, inbox: Path, work: Path) -> None:
     con.execute("CREATE TABLE ods (snapshot_date DATE, c0 VARCHAR, c1 VARCHAR, c4 VARCHAR, c6 VARCHAR, c10 VARCHAR, "
                 "c12 VARCHAR, c13 VARCHAR, c16 VARCHAR, c17 VARCHAR, c18 VARCHAR, c19 VARCHAR, c20 VARCHAR)")
     keep = "c0, c1, c4, c6, c10, c12, c13, c16, c17, c18, c19, c20"
@@ -31,9 +31,12 @@ def load_ods(con: duckdb.DuckDBPyConnection, inbox: Path) -> None:
         snapshot = f"{digits[:4]}-{digits[4:6]}-{digits[6:]}"
         if path.suffix == ".csv":
             names = [f"c{i}" for i in range(ODS_COLUMNS)]
+            data = path.read_bytes()
+            if not data.startswith(b"\xef\xbb\xbf"):  # DuckDB reads no Windows-1252: re-encode it first
+                path = work / f"{path.stem}.utf8.csv"
+                path.write_bytes(data.decode("cp1252").encode("utf-8"))
             con.execute(f"""INSERT INTO ods SELECT DATE '{snapshot}', {keep} FROM read_csv(?, delim=';', header=true,
-                all_varchar=true, names={names}, encoding=?, ignore_errors=true, null_padding=true)""",
-                        [str(path), "latin-1" if b"\xef\xbb\xbf" != path.read_bytes()[:3] else "utf-8"])
+                all_varchar=true, names={names}, ignore_errors=true, null_padding=true)""", [str(path)])
         else:
             frame = fastexcel.read_excel(str(path)).load_sheet(0, header_row=3, dtypes="string").to_polars()
             frame.columns = [f"c{i}" for i in range(frame.width)]
@@ -50,7 +53,7 @@ def transform(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("""CREATE TABLE mart_member_counts AS
         SELECT snapshot_date, region_text, type, sum(male) AS male, sum(female) AS female,
                (sum(male) + sum(female)) / sum(sum(male) + sum(female)) OVER (PARTITION BY snapshot_date) AS share
-        FROM fct GROUP BY ALL""")
+        FROM fct GROUP BY snapshot_date, region_text, type""")
     con.execute("""CREATE TABLE mart_health AS
         WITH r AS (SELECT *, own_capital / nullif(assets, 0) AS equity, volume / nullif(assets, 0) AS turnover,
                           surplus / nullif(assets, 0) AS roa,
@@ -64,15 +67,15 @@ def transform(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("""CREATE TABLE mart_health_by_region AS SELECT snapshot_date, region_text,
         count(*) FILTER (score >= 80) AS sehat, count(*) FILTER (score >= 66 AND score < 80) AS cukup,
         count(*) FILTER (score >= 51 AND score < 66) AS pengawasan, count(*) FILTER (score < 51) AS khusus
-        FROM mart_health GROUP BY ALL""")
+        FROM mart_health GROUP BY snapshot_date, region_text""")
     con.execute("""CREATE TABLE mart_coverage AS SELECT region_text, count(*) AS cooperatives, sum(male + female) AS members,
         rank() OVER (ORDER BY sum(male + female)) AS priority FROM fct
-        WHERE snapshot_date = (SELECT max(snapshot_date) FROM fct) GROUP BY ALL""")
+        WHERE snapshot_date = (SELECT max(snapshot_date) FROM fct) GROUP BY region_text""")
 
 
 def check(con: duckdb.DuckDBPyConnection) -> None:
     failures = con.execute("""SELECT
-        (SELECT count(*) FROM (SELECT snapshot_date, nik FROM fct GROUP BY ALL HAVING count(*) > 1)),
+        (SELECT count(*) FROM (SELECT snapshot_date, nik FROM fct GROUP BY snapshot_date, nik HAVING count(*) > 1)),
         (SELECT count(*) FROM fct WHERE male < 0 OR female < 0 OR assets < 0),
         (SELECT abs(sum(male + female) - (SELECT sum(male + female) FROM mart_member_counts)) FROM fct)""").fetchone()
     print(f"lower-bound checks: duplicates={failures[0]} negatives={failures[1]} reconciliation_diff={failures[2]}")
@@ -92,7 +95,7 @@ def main() -> int:
     args.work.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(args.work / "lower_bound.duckdb"))
     con.execute("SET preserve_insertion_order = false")
-    for name, step in (("ingest", lambda: load_ods(con, args.inbox)), ("transform", lambda: transform(con)),
+    for name, step in (("ingest", lambda: load_ods(con, args.inbox, args.work)), ("transform", lambda: transform(con)),
                        ("checks", lambda: check(con)), ("publish", lambda: publish(con, args.work / "exports"))):
         start = time.perf_counter()
         step()

@@ -78,7 +78,7 @@ def test_second_run_is_incremental_and_idempotent(built):
     before = _one(paths, "SELECT count(*) FROM raw.ods_cooperatives")[0]
     outcome = execute(paths)
     assert outcome.ok, outcome.failures
-    assert not [p for p, _ in outcome.phases if p.startswith("ingest ODS")], "no snapshot is ingested twice"
+    assert not [p for p, _ in outcome.phases if p.startswith("ingest + check ODS")], "no snapshot is ingested twice"
     assert _one(paths, "SELECT count(*) FROM raw.ods_cooperatives")[0] == before
 
 

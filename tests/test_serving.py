@@ -130,6 +130,19 @@ def _kill_when(process: subprocess.Popen, ready, timeout: float = 300) -> None:
     pytest.fail("the moment to kill never came")
 
 
+def _dbt_build_running(session: int) -> bool:
+    """A `dbt build` child process in the pipeline's session (it is started with a session of its own)."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmdline = (stat.parent / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if int(fields[3]) == session and any(part.endswith(b"dbt") for part in cmdline) and b"build" in cmdline:
+            return True
+    return False
+
+
 def _run_cli(home: KoperasiPaths, *args: str) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "orchestration.cli", *args], start_new_session=True,
                             env={**os.environ, "KOPERASI_HOME": str(home.home)},
@@ -147,11 +160,8 @@ def test_sigkill_during_publish_keeps_the_last_good_file(home):
 
 def test_sigkill_during_dbt_build_then_the_next_run_completes(home):
     good = _digest(home.serving_db)
-    runs_dir = home.home / "dbt" / "runs"
-    before = set(runs_dir.iterdir()) if runs_dir.exists() else set()
     process = _run_cli(home, "run")
-    # dbt writes into a new folder under dbt/runs as soon as it starts: kill the pipeline then.
-    _kill_when(process, lambda: runs_dir.exists() and bool(set(runs_dir.iterdir()) - before))
+    _kill_when(process, lambda: _dbt_build_running(process.pid))
     assert _digest(home.serving_db) == good
     result = subprocess.run([sys.executable, "-m", "orchestration.cli", "run"], capture_output=True, text=True,
                             env={**os.environ, "KOPERASI_HOME": str(home.home)}, timeout=600)

@@ -21,7 +21,7 @@ def preview_markdown(con: duckdb.DuckDBPyConnection, schema: str, table: str, *,
     if where_sha256:
         query += " WHERE list_contains(?::VARCHAR[], _source_sha256)"
         params.append(where_sha256)
-    frame = pl.from_arrow(con.execute(query + f" LIMIT {int(limit)}", params).to_arrow_table())
+    frame = pl.from_arrow(con.sql(query + f" LIMIT {int(limit)}", params=params).to_arrow_table())
     frame = frame.select(frame.columns[:columns])
     if frame.is_empty():
         return "_no rows_"

@@ -1,6 +1,11 @@
 """The dbt project as Dagster assets: one `dbt build` per run (models, seeds, tests as asset checks)."""
 
 
+import contextlib
+import os
+import sys
+import time
+
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
@@ -14,10 +19,17 @@ DBT_PROJECT = build_dbt_project()
 @dbt_assets(manifest=DBT_PROJECT.manifest_path, project=DBT_PROJECT, dagster_dbt_translator=KoperasiTranslator(),
             pool=BUILD_DB_POOL)
 def koperasi_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
-    target = warehouse.paths.home / "dbt" / "runs" / context.run.run_id[:8]
+    # One target folder per KOPERASI_HOME (runs are serialised by the pipeline lock): dbt's partial parse
+    # cache survives between runs instead of a full parse each time.
+    target = warehouse.paths.home / "dbt" / "target"
     # Events are collected first: dbt holds the DuckDB file until it exits; row counts are read afterwards.
     invocation = dbt.cli(["build"], context=context, target_path=target, raise_on_error=False)
-    events = list(invocation.stream())
+    started = time.perf_counter()
+    # dagster-dbt echoes every dbt log line to stdout; the CLI keeps its own output short (dbt.log has it all).
+    quiet = os.environ.get("KOPERASI_QUIET_DBT") == "1"
+    with open(os.devnull, "w") if quiet else contextlib.nullcontext(sys.stdout) as sink, contextlib.redirect_stdout(sink):
+        events = list(invocation.stream())
+    context.log.info(f"dbt build and event stream: {time.perf_counter() - started:.1f} s")
     relations = {n["unique_id"]: (n["schema"], n["alias"]) for n in _manifest_nodes()}
     with warehouse.build_connection() as con:
         for event in events:

@@ -56,13 +56,11 @@ def _metadata(warehouse: WarehouseResource, results: list[IngestResult], table: 
     }
 
 
-def gate(context, warehouse: WarehouseResource, asset: dg.AssetKey, check_name: str,
-         loaded: list[IngestResult], validations: list[Callable]) -> dg.AssetCheckResult:
-    """Runs the suites on what was just loaded; on an error-level failure the files are withdrawn."""
+def validate_and_gate(context, warehouse: WarehouseResource, asset: dg.AssetKey, partition: str | None,
+                      loaded: list[IngestResult], validations: list[Callable]) -> list[SuiteOutcome]:
+    """Runs the suites on what was just loaded; on an error-level failure those files are withdrawn."""
     if not loaded:
-        return dg.AssetCheckResult(asset_key=asset, check_name=check_name, passed=True,
-                                   metadata={"summary": "no new file to validate"})
-    partition = context.partition_key if context.has_partition_key else None
+        return []
     with warehouse.build_connection() as con:
         outcomes: list[SuiteOutcome] = [validate(con) for validate in validations]
         for outcome in outcomes:
@@ -73,12 +71,17 @@ def gate(context, warehouse: WarehouseResource, asset: dg.AssetKey, check_name: 
             for result in loaded:
                 withdraw(con, result.sha256, reason)
             context.log.error(f"{', '.join(r.file for r in loaded)} withdrawn: {reason}")
-    warnings = [o for o in outcomes if o.warnings]
-    severity = dg.AssetCheckSeverity.ERROR if failed else dg.AssetCheckSeverity.WARN
+    return outcomes
+
+
+def check_result(asset: dg.AssetKey, check_name: str, outcomes: list[SuiteOutcome]) -> dg.AssetCheckResult:
+    failed = any(not o.passed for o in outcomes)
+    warned = any(o.warnings for o in outcomes)
+    summary = "\n".join(f"- {o.describe()}" for o in outcomes) or "no new file to validate"
     return dg.AssetCheckResult(
-        asset_key=asset, check_name=check_name, passed=not failed and not warnings, severity=severity,
-        metadata={"summary": dg.MetadataValue.md("\n".join(f"- {o.describe()}" for o in outcomes)),
-                  "files": ", ".join(r.file for r in loaded)})
+        asset_key=asset, check_name=check_name, passed=not failed and not warned,
+        severity=dg.AssetCheckSeverity.ERROR if failed else dg.AssetCheckSeverity.WARN,
+        metadata={"summary": dg.MetadataValue.md(summary)})
 
 
 def _rejections_check(asset: dg.AssetKey, results: list[IngestResult]) -> dg.AssetCheckResult:
@@ -95,6 +98,7 @@ def _spec(asset: dg.AssetKey, name: str, description: str, blocking: bool = True
 @dg.asset(
     key=ODS_KEY,
     partitions_def=ODS_PARTITIONS,
+    backfill_policy=dg.BackfillPolicy.single_run(),  # several new snapshots are caught up in one run
     group_name="raw",
     pool=BUILD_DB_POOL,
     description="ODS registry exports of one snapshot (partition = snapshot date) landed in raw.ods_cooperatives.",
@@ -105,15 +109,19 @@ def _spec(asset: dg.AssetKey, name: str, description: str, blocking: bool = True
     ],
 )
 def ods_cooperatives(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-    snapshot = snapshot_date_from_name(context.partition_key)
-    results = _ingest_all(context, warehouse, "ods", ods_files_for(warehouse, context.partition_key))
-    loaded = [r for r in results if r.status == "loaded"]
     quality = warehouse.paths.quality
-    validations = [lambda con, r=r: checks.ods_snapshot(con, quality, r.sha256, snapshot) for r in loaded]
-    validations.append(lambda con: checks.file_accounting(con, quality, [r.sha256 for r in loaded]))
-    check = gate(context, warehouse, ODS_KEY, "ods_snapshot_expectations", loaded, validations)
+    results: list[IngestResult] = []
+    outcomes: list[SuiteOutcome] = []
+    for partition in sorted(context.partition_keys):  # in date order: each snapshot is compared with the one before
+        snapshot = snapshot_date_from_name(partition)
+        partition_results = _ingest_all(context, warehouse, "ods", ods_files_for(warehouse, partition))
+        loaded = [r for r in partition_results if r.status == "loaded"]
+        validations = [lambda con, r=r: checks.ods_snapshot(con, quality, r.sha256, snapshot) for r in loaded]
+        validations.append(lambda con, loaded=loaded: checks.file_accounting(con, quality, [r.sha256 for r in loaded]))
+        outcomes += validate_and_gate(context, warehouse, ODS_KEY, partition, loaded, validations)
+        results += partition_results
     yield dg.MaterializeResult(metadata=_metadata(warehouse, results, "ods_cooperatives"))
-    yield check
+    yield check_result(ODS_KEY, "ods_snapshot_expectations", outcomes)
     yield _rejections_check(ODS_KEY, results)
 
 
@@ -149,11 +157,11 @@ def _source_multi_asset(source: str, description: str):
             loaded = [r for r in results if r.status == "loaded" and _table_of(source, r) == table]
             mine = loaded + [r for r in results if r.status == "rejected"]
             suites = SOURCE_CHECKS[source][table]
-            check = gate(context, warehouse, keys[table], f"{table}_expectations", loaded,
-                         [lambda con, s=s: s(con, quality) for s in suites]) if suites else None
+            outcomes = validate_and_gate(context, warehouse, keys[table], None, loaded,
+                                         [lambda con, s=s: s(con, quality) for s in suites])
             yield dg.MaterializeResult(asset_key=keys[table], metadata=_metadata(warehouse, mine, table))
-            if check is not None:
-                yield check
+            if suites:
+                yield check_result(keys[table], f"{table}_expectations", outcomes)
             yield _rejections_check(keys[table], results)
 
     return _asset
