@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -42,3 +43,21 @@ def con(tmp_path):
     connection = connect(tmp_path / "build.duckdb")
     yield connection
     connection.close()
+
+
+@pytest.fixture(scope="module")
+def built_home(tmp_path_factory, sample_inbox):
+    """A KOPERASI_HOME with the scale-1 sample, built once per module by the real pipeline (`koperasi run`)."""
+    from orchestration.run import execute
+    from warehouse.paths import KoperasiPaths
+
+    mp = pytest.MonkeyPatch()
+    root = tmp_path_factory.mktemp("built") / "home"
+    shutil.copytree(sample_inbox, root / "inbox")
+    mp.setenv("KOPERASI_HOME", str(root))
+    mp.setenv("KOPERASI_PSEUDONYM_KEY", TEST_PSEUDONYM_KEY)
+    paths = KoperasiPaths(root)
+    outcome = execute(paths)
+    assert outcome.ok, outcome.failures
+    yield paths, outcome
+    mp.undo()

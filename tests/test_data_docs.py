@@ -6,7 +6,6 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from expectations import checks

@@ -23,12 +23,8 @@ def _home_with(inbox, tmp_path, monkeypatch) -> KoperasiPaths:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory, sample_inbox):
-    mp = pytest.MonkeyPatch()
-    paths = _home_with(sample_inbox, tmp_path_factory.mktemp("e2e"), mp)
-    outcome = execute(paths)
-    yield paths, outcome
-    mp.undo()
+def built(built_home):
+    return built_home
 
 
 def _one(paths, query):

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import subprocess
 import sys
 
@@ -15,7 +14,6 @@ import dagster as dg
 import duckdb
 import pytest
 
-from orchestration.run import execute
 from warehouse.paths import KoperasiPaths
 
 pytestmark = pytest.mark.e2e
@@ -23,17 +21,8 @@ BAD_SNAPSHOT = "2025-03-31"
 
 
 @pytest.fixture(scope="module")
-def home(tmp_path_factory, sample_inbox):
-    mp = pytest.MonkeyPatch()
-    root = tmp_path_factory.mktemp("gates") / "home"
-    shutil.copytree(sample_inbox, root / "inbox")
-    mp.setenv("KOPERASI_HOME", str(root))
-    mp.setenv("KOPERASI_PSEUDONYM_KEY", "gate-key")
-    paths = KoperasiPaths(root)
-    outcome = execute(paths)
-    assert outcome.ok, outcome.failures
-    yield paths
-    mp.undo()
+def home(built_home):
+    return built_home[0]
 
 
 def _digest(path) -> str:

@@ -7,7 +7,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -20,7 +19,6 @@ import duckdb
 import fastexcel
 import pytest
 
-from orchestration.run import execute
 from warehouse.paths import KoperasiPaths
 from warehouse.publish import publish
 
@@ -31,17 +29,8 @@ OLD_DUCKDB = "1.1.3"  # as bundled by older BI drivers
 
 
 @pytest.fixture(scope="module")
-def home(tmp_path_factory, sample_inbox):
-    mp = pytest.MonkeyPatch()
-    root = tmp_path_factory.mktemp("serving") / "home"
-    shutil.copytree(sample_inbox, root / "inbox")
-    mp.setenv("KOPERASI_HOME", str(root))
-    mp.setenv("KOPERASI_PSEUDONYM_KEY", "serving-key")
-    paths = KoperasiPaths(root)
-    outcome = execute(paths)
-    assert outcome.ok, outcome.failures
-    yield paths
-    mp.undo()
+def home(built_home):
+    return built_home[0]
 
 
 def _digest(path: Path) -> str:

@@ -108,8 +108,12 @@ class Registry:
         for i in np.flatnonzero(np.isin(self.group_idx, list(savings_groups))):
             self.type_idx[i] = 0
         self.secondary = rng.random(n) < 0.01
+        # Founded before the first snapshot, or (new cooperatives) in the month before the one they appear in.
         self.founded = np.array([date(int(y), int(m), int(d)) for y, m, d in zip(
-            rng.integers(1975, 2024, n), rng.integers(1, 13, n), rng.integers(1, 29, n))], dtype=object)
+            rng.integers(1975, dates[0].year, n), rng.integers(1, 13, n), rng.integers(1, 29, n))], dtype=object)
+        for i in np.flatnonzero(self.first > 0):
+            appeared = dates[int(self.first[i])]
+            self.founded[i] = date(appeared.year, appeared.month, 1)
         sequence = rng.permutation(n) + 1
         self.nik = [f"12{all_regions[r].code[2:]}{s:012d}" for r, s in zip(region_idx, sequence)]
         self.district_idx = rng.integers(0, len(vocab.DISTRICT_SUFFIXES), n)
@@ -187,7 +191,8 @@ class Registry:
         held_by = on.year if on.month >= self.rat_month[i] else on.year - 1
         if last <= held_by:
             return last
-        return held_by if self.regular[i] and held_by >= self.founded[i].year else max(self.founded[i].year, last - 3)
+        earlier = held_by if self.regular[i] else min(held_by, last - 3)
+        return earlier if earlier >= self.founded[i].year else None  # no RAT held yet as of that date
 
     def alive_at(self, k: int) -> np.ndarray:
         return np.flatnonzero((self.first <= k) & (self.last >= k))
