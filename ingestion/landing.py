@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from datetime import datetime, timezone
 from pathlib import Path
@@ -42,8 +43,8 @@ RAW_TABLES = {
 
 def connect(database: Path) -> duckdb.DuckDBPyConnection:
     database.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(database))
-    con.execute("SET preserve_insertion_order = false")
+    con = duckdb.connect(str(database), config={
+        "preserve_insertion_order": False, "memory_limit": os.environ.get("KOPERASI_DUCKDB_MEMORY_LIMIT", "1GB")})
     ensure_raw_schema(con)
     return con
 

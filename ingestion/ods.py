@@ -85,7 +85,7 @@ def parse_ods(grid: Grid, snapshot_date: date) -> ParsedFile:
         if field in cols:
             add(field, parsing.whole_number(cols[field], header(field), allow_negative=field in SIGNED_MONEY))
 
-    parsed = frame.with_columns(**{f"_v_{k}": v for k, v in values.items()})
+    parsed = frame.lazy().with_columns(**{f"_v_{k}": v for k, v in values.items()})
     # Duplicate registry numbers within one snapshot: quarantine every copy, never pick one silently.
     nik = pl.col("_v_cooperative_nik")
     parsed = parsed.with_columns(

@@ -35,16 +35,21 @@ def record_json(grid: Grid, masked_fields: tuple[str, ...] = ()) -> pl.Expr:
     return pl.struct(parts).struct.json_encode()
 
 
-def split(frame: pl.DataFrame, checks: list[tuple[str, pl.Expr]], record: pl.Expr) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Rows with no error, and quarantined rows (row_number, reason = first failing check, message = all)."""
+def split(frame: pl.DataFrame | pl.LazyFrame, checks: list[tuple[str, pl.Expr]],
+          record: pl.Expr) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Rows with no error, and quarantined rows (row_number, reason = first failing check, message = all).
+
+    Lazy, so polars evaluates the shared sub-expressions of the rules once, and the raw record (JSON of
+    every cell) is built only for the quarantined rows."""
     reason = pl.coalesce([pl.when(error.is_not_null()).then(pl.lit(code)) for code, error in checks])
     message = pl.concat_str([error for _, error in checks], separator="; ", ignore_nulls=True)
-    flagged = frame.with_columns(reason.alias("_reason"), message.alias("_message"), record.alias("_record"))
-    good = flagged.filter(pl.col("_reason").is_null()).drop("_reason", "_message", "_record")
+    flagged = frame.lazy().with_columns(reason.alias("_reason"), message.alias("_message"))
+    good = flagged.filter(pl.col("_reason").is_null()).drop("_reason", "_message")
     bad = flagged.filter(pl.col("_reason").is_not_null()).select(
         pl.col("row_number").alias("source_row"), pl.col("_reason").alias("reason"),
-        pl.col("_message").alias("message"), pl.col("_record").alias("record"))
-    return good, bad
+        pl.col("_message").alias("message"), record.alias("record"))
+    good_rows, bad_rows = pl.collect_all([good, bad])
+    return good_rows, bad_rows
 
 
 def truncated_check(grid: Grid) -> tuple[str, pl.Expr]:

@@ -263,3 +263,19 @@ def test_cli_ingest_json_and_exit_codes(tmp_path, home):
     assert [r["status"] for r in json.loads(failed.stdout)] == ["already_ingested", "rejected"]
     with duckdb.connect(str(home / "warehouse" / "build.duckdb"), read_only=True) as db:
         assert db.execute("SELECT count(*) FROM raw.ods_cooperatives").fetchone()[0] == 1
+
+
+def test_steward_exports_the_quarantined_rows_of_a_file(tmp_path, home):
+    import csv
+
+    path = write_csv(tmp_path / f"ods_{SNAPSHOT}.csv", [ods_row(1), ods_row(2, Aset="12,5 juta"), ods_row(3, NIK="1,2E+15")])
+    cli = [sys.executable, "-m", "orchestration.cli"]
+    assert subprocess.run([*cli, "ingest", "--source", "ods", str(path)], capture_output=True).returncode == 0
+    out = tmp_path / "fix_me.csv"
+    result = subprocess.run([*cli, "quality", "--quarantine", path.name, "--out", str(out)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert [(r["source_row"], r["reason"]) for r in rows] == [("3", "invalid_number"), ("4", "invalid_registry_number")]
+    assert rows[0]["Aset"] == "12,5 juta" and rows[1]["NIK"] == "1,2E+15", "original cells kept for the steward"
+    report = subprocess.run([*cli, "quality"], capture_output=True, text=True)
+    assert "invalid_number 1" in report.stdout and "Data Docs:" in report.stdout

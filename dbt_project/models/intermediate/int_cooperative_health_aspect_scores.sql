@@ -1,6 +1,11 @@
 -- Score of each aspect that could be computed: weighted mean of its indicators' scores (seed thresholds).
+{{ snapshot_incremental_config() }}
+
 with indicator_values as (
-    unpivot {{ ref('int_cooperative_health_indicators') }}
+    unpivot (
+        select * exclude (built_at) from {{ ref('int_cooperative_health_indicators') }}
+        where snapshot_date in {{ changed_snapshots(ref('int_cooperative_health_indicators')) }}
+    )
     on equity_to_assets, external_to_own_capital, rat_held, volume_to_assets, surplus_to_assets, member_growth
     into name indicator value indicator_value
 ),
@@ -23,7 +28,8 @@ select
     sc.cooperative_nik,
     sc.aspect,
     a.weight::double as aspect_weight,
-    sum(sc.weight_in_aspect * sc.score) / sum(sc.weight_in_aspect) as aspect_score
+    sum(sc.weight_in_aspect * sc.score) / sum(sc.weight_in_aspect) as aspect_score,
+    {{ build_timestamp() }} as built_at
 from indicator_scores as sc
 inner join {{ ref('seed_health_aspects') }} as a on a.aspect = sc.aspect and a.computable_from_ods
-group by all
+group by sc.snapshot_date, sc.cooperative_nik, sc.aspect, a.weight

@@ -1,6 +1,9 @@
 -- Total score per cooperative and snapshot, rescaled to 0-100 over the aspects that could be computed.
+{{ snapshot_incremental_config() }}
+
 with aspect_scores as (
     select * from {{ ref('int_cooperative_health_aspect_scores') }}
+    where snapshot_date in {{ changed_snapshots(ref('int_cooperative_snapshots')) }}
 ),
 
 totals as (
@@ -38,7 +41,9 @@ select
     t.score_efficiency,
     t.score_independence_growth,
     round(t.total_score, 2) as total_score,
-    t.aspects_computed
+    t.aspects_computed,
+    {{ build_timestamp() }} as built_at
 from {{ ref('int_cooperative_snapshots') }} as c
 inner join {{ ref('int_cooperative_health_indicators') }} as i using (snapshot_date, cooperative_nik)
 left join totals as t using (snapshot_date, cooperative_nik)
+where c.snapshot_date in {{ changed_snapshots(ref('int_cooperative_snapshots')) }}

@@ -1,8 +1,40 @@
 -- Registry rows with what needs the history or the parameters: previous member count, the active rule.
-select
-    s.*,
-    lag(s.members_total) over (partition by s.cooperative_nik order by s.snapshot_date) as members_previous_snapshot,
-    coalesce(s.last_rat_year >= year(s.snapshot_date) - p.active_rat_within_years, false) as is_active,
-    coalesce(s.last_rat_year >= year(s.snapshot_date) - 1, false) as rat_held_last_year
-from {{ ref('stg_ods__cooperatives') }} as s
-cross join {{ ref('int_health_parameters') }} as p
+-- Incremental: only snapshots loaded since the last build are computed, plus the snapshot after each of
+-- them (its member growth looks back at the changed one).
+{{ snapshot_incremental_config() }}
+
+with source_rows as (
+    select * from {{ ref('stg_ods__cooperatives') }}
+),
+
+{% if incremental_run() %}
+changed as (
+    select distinct snapshot_date from source_rows
+    where ingested_at > (select max(ingested_at) from {{ this }})
+),
+
+refresh as (
+    select snapshot_date from changed
+    union
+    select min(s.snapshot_date)
+    from (select distinct snapshot_date from source_rows) as s
+    inner join changed as c on s.snapshot_date > c.snapshot_date
+    group by c.snapshot_date
+),
+{% endif %}
+
+computed as (
+    select
+        s.*,
+        lag(s.members_total) over (partition by s.cooperative_nik order by s.snapshot_date) as members_previous_snapshot,
+        coalesce(s.last_rat_year >= year(s.snapshot_date) - p.active_rat_within_years, false) as is_active,
+        coalesce(s.last_rat_year >= year(s.snapshot_date) - 1, false) as rat_held_last_year,
+        {{ build_timestamp() }} as built_at
+    from source_rows as s
+    cross join {{ ref('int_health_parameters') }} as p
+)
+
+select * from computed
+{% if incremental_run() %}
+where snapshot_date in (select snapshot_date from refresh)
+{% endif %}

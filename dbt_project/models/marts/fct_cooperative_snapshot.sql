@@ -1,4 +1,6 @@
 -- One row per cooperative per registry snapshot, carrying the canonical ODS fields.
+{{ snapshot_incremental_config() }}
+
 select
     snapshot_date,
     cooperative_nik,
@@ -28,5 +30,7 @@ select
     surplus,
     has_nik_certificate,
     source_file,
-    source_row
+    source_row,
+    {{ build_timestamp() }} as built_at
 from {{ ref('int_cooperative_snapshots') }}
+where snapshot_date in {{ changed_snapshots(ref('int_cooperative_snapshots')) }}

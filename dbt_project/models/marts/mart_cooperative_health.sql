@@ -1,5 +1,7 @@
 -- Health per cooperative and snapshot: flags, ratios, aspect scores, total score and band,
 -- and the aspects ODS data cannot support.
+{{ snapshot_incremental_config() }}
+
 with not_computable as (
     select string_agg(aspect, ', ' order by aspect) as aspects
     from {{ ref('seed_health_aspects') }}
@@ -28,7 +30,9 @@ select
     s.total_score::double as total_score,
     {{ health_band('s.total_score', 'p') }} as health_band,
     s.aspects_computed,
-    n.aspects as aspects_not_computable
+    n.aspects as aspects_not_computable,
+    {{ build_timestamp() }} as built_at
 from {{ ref('int_cooperative_health_scores') }} as s
 cross join {{ ref('int_health_parameters') }} as p
 cross join not_computable as n
+where s.snapshot_date in {{ changed_snapshots(ref('int_cooperative_health_scores')) }}
