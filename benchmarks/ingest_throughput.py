@@ -29,7 +29,7 @@ CHILD = textwrap.dedent("""
         import duckdb
         con = duckdb.connect(str(work / "duck.duckdb"))
         con.execute("SET preserve_insertion_order = false")
-        con.execute("CREATE TABLE t AS SELECT * FROM read_csv(?, delim=';', header=true, encoding='latin-1')", [str(path)])
+        con.execute("CREATE TABLE t AS SELECT * FROM read_csv(?, delim=';', header=true)", [str(path)])
         rows = con.execute("SELECT count(*) FROM t").fetchone()[0]
     else:
         from ingestion.api import ingest_file
@@ -82,7 +82,12 @@ def main() -> int:
     subprocess.run([str(Path(sys.executable).parent / "koperasi"), "sample", "--scale", "10", "--snapshots", "1",
                     "--out", str(generated)], check=True, stdout=subprocess.DEVNULL,
                    env={**os.environ, "KOPERASI_HOME": str(work / "home")})
-    snapshot = next((generated / "ods").glob("*.csv"))
+    # DuckDB reads no Windows-1252: both sides read the same UTF-8 re-encoding of the export.
+    exported = next((generated / "ods").glob("*.csv"))
+    snapshot = work / exported.name
+    snapshot.write_bytes(exported.read_bytes().decode("cp1252").encode("utf-8"))
+    exported.unlink()
+    exported.with_name(snapshot.name).write_bytes(snapshot.read_bytes())
     big = csv_of_rows(generated, args.rows, work / "ods_big_2024-12-31.csv")
     report = {}
     for label, path in (("scale-10 snapshot", snapshot), (f"{args.rows:,}-row CSV", big)):

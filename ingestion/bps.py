@@ -53,7 +53,7 @@ def parse_bps(grid: Grid, file: str) -> ParsedFile:
         if field in cols:
             parsed = parsing.whole_number(cols[field], grid.headers[int(cols[field][1:])])
             values[field] = parsed.value
-            checks.append((parsed.reason, parsed.error))
+            checks.append(parsed.check)
     frame = frame.with_columns(**{f"_v_{k}": v for k, v in values.items()})
     if "total" in cols:  # the 'Jumlah' column is not data: it must equal the sum of the parts
         part_sum = pl.sum_horizontal([pl.col(f"_v_{p}") for p in parts])

@@ -59,7 +59,7 @@ def parse_ods(grid: Grid, snapshot_date: date) -> ParsedFile:
 
     def add(field: str, parsed: parsing.Parsed) -> None:
         values[field] = parsed.value
-        checks.append((parsed.reason, parsed.error))
+        checks.append(parsed.bound_to(f"_v_{field}").check)  # flags read the parsed column, no second parse
 
     add("cooperative_nik", parsing.registry_number(cols["cooperative_nik"], header("cooperative_nik")))
     region_value, region_error = _region(grid, frame)
@@ -88,12 +88,12 @@ def parse_ods(grid: Grid, snapshot_date: date) -> ParsedFile:
     parsed = frame.lazy().with_columns(**{f"_v_{k}": v for k, v in values.items()})
     # Duplicate registry numbers within one snapshot: quarantine every copy, never pick one silently.
     nik = pl.col("_v_cooperative_nik")
-    parsed = parsed.with_columns(
-        pl.when(nik.is_not_null() & nik.is_duplicated())
-        .then(pl.format("registry number {} appears more than once in this snapshot (rows {})", nik,
-                        pl.col("row_number").cast(pl.String).implode().over("_v_cooperative_nik").list.join(", ")))
-        .alias("_duplicate"))
-    checks.append(("duplicate_registry_number", pl.col("_duplicate")))
+    duplicated = (nik.is_not_null() & nik.is_duplicated()).fill_null(False)
+    rows_of_nik = pl.col("row_number").cast(pl.String).implode().over("_v_cooperative_nik").list.join(", ")
+    parsed = parsed.with_columns(pl.when(duplicated).then(rows_of_nik).alias("_duplicate_rows"))
+    checks.append(("duplicate_registry_number", pl.col("_duplicate_rows").is_not_null(),
+                   pl.format("registry number {} appears more than once in this snapshot (rows {})", nik,
+                             pl.col("_duplicate_rows"))))
 
     good, bad = split(parsed, checks, record_json(grid))
     out_cols = [pl.lit(snapshot_date).alias("snapshot_date")]

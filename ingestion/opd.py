@@ -43,7 +43,7 @@ def parse_registry(grid: Grid, file: str, fallback_date: date) -> ParsedFile:
     cols = grid.columns
     nik = parsing.registry_number(cols["cooperative_nik"], grid.headers[int(cols["cooperative_nik"][1:])])
     checks = [truncated_check(grid)] + [("missing_required", parsing.required(cols[f], f)) for f in grid.table.required]
-    checks.append((nik.reason, nik.error))
+    checks.append(nik.check)
     frame = grid.frame.with_columns(nik.value.alias("_nik"))
     checks.append(("duplicate_opd", pl.when(parsing.clean_text(cols["opd_code"]).is_duplicated())
                    .then(pl.format("OPD code {} is listed more than once", parsing.clean_text(cols["opd_code"])))))
@@ -84,7 +84,7 @@ def parse_members(grid: Grid, file: str, key: bytes, fallback_date: date) -> Par
         if field in cols:
             parsed = rule(cols[field], header(field))
             values[f"_v_{field}"] = parsed.value
-            checks.append((parsed.reason, parsed.error))
+            checks.append(parsed.check)
     frame = grid.frame.with_columns(**values)
     personal = tuple(f.name for f in table.fields if f.personal)
     good, bad = split(frame, checks, record_json(grid, masked_fields=personal))

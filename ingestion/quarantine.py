@@ -35,21 +35,33 @@ def record_json(grid: Grid, masked_fields: tuple[str, ...] = ()) -> pl.Expr:
     return pl.struct(parts).struct.json_encode()
 
 
-def split(frame: pl.DataFrame | pl.LazyFrame, checks: list[tuple[str, pl.Expr]],
-          record: pl.Expr) -> tuple[pl.DataFrame, pl.DataFrame]:
+Check = tuple  # (reason, error) or (reason, invalid, message): see parsing.Parsed
+
+
+def _flag_and_message(check: Check) -> tuple[str, pl.Expr, pl.Expr]:
+    if len(check) == 3:
+        return check
+    code, error = check
+    return code, error.is_not_null(), error
+
+
+def split(frame: pl.DataFrame | pl.LazyFrame, checks: list[Check], record: pl.Expr) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Rows with no error, and quarantined rows (row_number, reason = first failing check, message = all).
 
-    Lazy, so polars evaluates the shared sub-expressions of the rules once, and the raw record (JSON of
-    every cell) is built only for the quarantined rows."""
-    reason = pl.coalesce([pl.when(error.is_not_null()).then(pl.lit(code)) for code, error in checks])
-    message = pl.concat_str([error for _, error in checks], separator="; ", ignore_nulls=True)
-    flagged = frame.lazy().with_columns(reason.alias("_reason"), message.alias("_message"))
-    good = flagged.filter(pl.col("_reason").is_null()).drop("_reason", "_message")
-    bad = flagged.filter(pl.col("_reason").is_not_null()).select(
-        pl.col("row_number").alias("source_row"), pl.col("_reason").alias("reason"),
-        pl.col("_message").alias("message"), record.alias("record"))
-    good_rows, bad_rows = pl.collect_all([good, bad])
-    return good_rows, bad_rows
+    Lazy, so polars evaluates the shared sub-expressions of the rules once; cheap flags run on every row,
+    while messages and the raw record (JSON of every cell) are built for the quarantined rows only."""
+    checks = [_flag_and_message(c) for c in checks]
+    flags = [f"_bad{i}" for i in range(len(checks))]
+    flagged = frame.lazy().with_columns([invalid.fill_null(False).alias(f) for (_, invalid, _), f in zip(checks, flags)]
+                                        ).collect()
+    any_bad = pl.any_horizontal(flags)
+    good = flagged.filter(~any_bad).drop(flags)
+    reason = pl.coalesce([pl.when(pl.col(f)).then(pl.lit(code)) for (code, _, _), f in zip(checks, flags)])
+    message = pl.concat_str([pl.when(pl.col(f)).then(msg) for (_, _, msg), f in zip(checks, flags)],
+                            separator="; ", ignore_nulls=True)
+    bad = flagged.lazy().filter(any_bad).select(
+        pl.col("row_number").alias("source_row"), reason.alias("reason"), message.alias("message"), record.alias("record"))
+    return good, bad.collect(engine="in-memory")  # the streaming engine panics on this plan (polars 2.1)
 
 
 def truncated_check(grid: Grid) -> tuple[str, pl.Expr]:

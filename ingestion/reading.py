@@ -127,16 +127,15 @@ def _finish(frame: pl.DataFrame, header_index: int, table: TableMapping, name: s
     grid_cols = [f"c{i}" for i in range(len(columns))]
     body = frame.rename(dict(zip(columns, grid_cols))).with_row_index("row_number", offset=first_row_number)
     body = body.slice(data_start).with_columns(pl.col("row_number").cast(pl.Int64))
-    stripped = [pl.col(c).str.strip_chars() for c in grid_cols]
-    blank = pl.all_horizontal([(s.is_null() | (s == "")) for s in stripped])
-    first_cells = pl.coalesce([pl.when(s != "").then(s) for s in stripped])
+    # Cheap row classification: null checks on every column, text checks on the first three only.
+    filled = pl.sum_horizontal([pl.col(c).is_not_null().cast(pl.Int32) for c in grid_cols])
+    blank = filled == 0
     label_cells = [pl.col(c).str.strip_chars() for c in grid_cols[:3]]
     # A totals row carries its label where a key would be, and no key of its own.
-    key_empty_or_label = stripped[0].is_null() | (stripped[0] == "") | stripped[0].str.contains(TOTAL_LABEL)
+    key_empty_or_label = label_cells[0].is_null() | (label_cells[0] == "") | label_cells[0].str.contains(TOTAL_LABEL)
     is_total = key_empty_or_label.fill_null(True) & pl.any_horizontal(
         [c.str.contains(TOTAL_LABEL).fill_null(False) for c in label_cells])
-    filled = pl.sum_horizontal([(s.is_not_null() & (s != "")).cast(pl.Int32) for s in stripped])
-    is_footnote = first_cells.str.contains(FOOTNOTE).fill_null(False) & (filled <= 1)
+    is_footnote = label_cells[0].str.contains(FOOTNOTE).fill_null(False) & (filled <= 1)
     kept = body.filter(~blank & ~is_total & ~is_footnote)
     skipped = body.height - kept.height - body.filter(blank).height
     if kept.height == 0:
@@ -159,9 +158,23 @@ def _read_xlsx(path: Path, tables: dict[str, TableMapping], name: str) -> Grid:
     return _finish(frame, header_index, table, name, preamble, first_row_number=1)
 
 
+def _utf8_body(data: bytes, name: str) -> bytes:
+    """The file as UTF-8 bytes: as it is when it already is UTF-8 (no copy through str), else decoded."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        data.decode("utf-8")  # validation only; the bytes go to polars unchanged
+        return data
+    except UnicodeDecodeError:
+        return _decode(data, name).encode("utf-8")
+
+
 def _read_csv(data: bytes, tables: dict[str, TableMapping], name: str) -> Grid:
-    text = _decode(data, name)
-    head_lines = text.splitlines()[:HEADER_SEARCH_ROWS]
+    if data.startswith(b"\xef\xbb\xbf"):
+        _decode(data[:65536].rsplit(b"\n", 1)[0] if len(data) > 65536 else data, name)  # a clear error for bad BOM files
+    body = _utf8_body(data, name)
+    head = body[:262_144].decode("utf-8", errors="replace")  # only the first lines are needed to find the header
+    head_lines = head.splitlines()[:HEADER_SEARCH_ROWS]
     separator = _sniff_separator(head_lines)
     head_rows = [list(r) for r in csv.reader(head_lines, delimiter=separator)]
     table, header_index = _choose(tables, head_rows, name)
@@ -169,15 +182,15 @@ def _read_csv(data: bytes, tables: dict[str, TableMapping], name: str) -> Grid:
     preamble = [" ".join(c for c in r if c) for r in head_rows[:start]]
     offset = 0
     for _ in range(start):
-        offset = text.index("\n", offset) + 1
-    body_text = text[offset:]
+        offset = body.index(b"\n", offset) + 1
     try:
-        frame = pl.read_csv(io.BytesIO(body_text.encode("utf-8")), separator=separator, has_header=False,
+        frame = pl.read_csv(io.BytesIO(body[offset:] if offset else body), separator=separator, has_header=False,
                             infer_schema=False, truncate_ragged_lines=True, quote_char='"')
     except pl.exceptions.PolarsError as e:
         raise FileRejected(name, f"is not a readable CSV file ({str(e).splitlines()[0][:200]})") from None
     grid = _finish(frame, header_index - start, table, name, preamble, first_row_number=start + 1)
-    grid.truncated_row = _truncated_last_row(body_text, separator, frame.width, start, frame.height)
+    grid.truncated_row = _truncated_last_row(body[-65536:].decode("utf-8", errors="replace"), separator, frame.width,
+                                             start, frame.height)
     return grid
 
 
