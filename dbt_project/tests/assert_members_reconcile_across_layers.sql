@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'mart_member_counts'}}}) }}
 -- Per snapshot, members and cooperatives agree across raw (the file chosen for the snapshot),
 -- fct_cooperative_snapshot and mart_member_counts. Any row returned is a mismatch.
 with chosen_file as (

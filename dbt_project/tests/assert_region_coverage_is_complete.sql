@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'mart_umkm_coverage'}}}) }}
 -- Every one of the 33 regions has population and SE2016 businesses in the coverage mart.
 select region_code from {{ ref('mart_umkm_coverage') }}
 where population is null or umk_businesses is null
