@@ -127,3 +127,28 @@ def test_after_the_failures_a_clean_run_publishes_again(home):
     first_check = next(line for line in lines if line.startswith("  PASS") or line.startswith("  FAIL"))
     assert first_check.startswith("  FAIL"), "failed checks come first"
     assert "Data Docs:" in quality.stdout
+
+
+def test_the_sensor_job_publishes_a_good_new_snapshot(home):
+    """The path a dropped file takes in the Dagster UI: one run ingests it, rebuilds, checks and publishes."""
+    from orchestration.definitions import defs
+    from orchestration.instance import local_instance
+
+    before = _publication(home)
+    source = next((home.inbox / "ods").glob("*2024-09-30.csv"))
+    good = home.inbox / "ods" / "ods_koperasi_sumut_2025-01-31.csv"
+    good.write_bytes(source.read_bytes() + b"\r\n")  # other bytes than the 2024-09-30 file: a new file
+    try:
+        instance = local_instance(home)
+        instance.add_dynamic_partitions("ods_snapshots", ["2025-01-31"])
+        result = defs.resolve_job_def("ods_snapshot_job").execute_in_process(
+            instance=instance, partition_key="2025-01-31", raise_on_error=False)
+        assert result.success
+        materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+        assert {"raw/ods_cooperatives", "marts/dim_region", "marts/mart_member_counts", "serving/publication"} <= materialized
+        assert _publication(home) != before
+        with duckdb.connect(str(home.serving_db), read_only=True) as con:
+            assert con.execute("SELECT count(*) FROM marts.fct_cooperative_snapshot "
+                               "WHERE snapshot_date = DATE '2025-01-31'").fetchone()[0] > 10_000
+    finally:
+        good.unlink()

@@ -27,7 +27,9 @@ def blocking_failures(context) -> list[str]:
             problems.append(f"check {evaluation.asset_key.to_user_string()}:{evaluation.check_name} failed")
     problems += [f"step {e.step_key} failed" for e in _run_events(context, dg.DagsterEventType.STEP_FAILURE)]
     built = {e.asset_key for e in _run_events(context, dg.DagsterEventType.ASSET_MATERIALIZATION)}
-    problems += [f"{key.to_user_string()} was not built in this run" for key in SERVED if key not in built]
+    selected = context.run.asset_selection or set(SERVED)
+    problems += [f"{key.to_user_string()} was not built in this run" for key in SERVED
+                 if key in selected and key not in built]
     return problems
 
 
