@@ -95,10 +95,9 @@ def parse_ods(grid: Grid, snapshot_date: date) -> ParsedFile:
                    pl.format("registry number {} appears more than once in this snapshot (rows {})", nik,
                              pl.col("_duplicate_rows"))))
 
-    good, bad = split(parsed, checks, record_json(grid))
     out_cols = [pl.lit(snapshot_date).alias("snapshot_date")]
     out_cols += [pl.col(f"_v_{k}").alias(k) for k in values]
     out_cols.append(pl.col("row_number").alias("_source_row"))
-    loaded = good.select(out_cols)
+    loaded, bad = split(parsed, checks, record_json(grid), output=out_cols)
     return ParsedFile({"ods_cooperatives": loaded}, bad, rows_read=frame.height, rows_skipped=grid.skipped_rows,
                       snapshot_date=snapshot_date)

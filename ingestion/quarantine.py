@@ -45,7 +45,8 @@ def _flag_and_message(check: Check) -> tuple[str, pl.Expr, pl.Expr]:
     return code, error.is_not_null(), error
 
 
-def split(frame: pl.DataFrame | pl.LazyFrame, checks: list[Check], record: pl.Expr) -> tuple[pl.DataFrame, pl.DataFrame]:
+def split(frame: pl.DataFrame | pl.LazyFrame, checks: list[Check], record: pl.Expr,
+          output: list[pl.Expr] | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Rows with no error, and quarantined rows (row_number, reason = first failing check, message = all).
 
     Lazy, so polars evaluates the shared sub-expressions of the rules once; cheap flags run on every row,
@@ -55,7 +56,8 @@ def split(frame: pl.DataFrame | pl.LazyFrame, checks: list[Check], record: pl.Ex
     flagged = frame.lazy().with_columns([invalid.fill_null(False).alias(f) for (_, invalid, _), f in zip(checks, flags)]
                                         ).collect()
     any_bad = pl.any_horizontal(flags)
-    good = flagged.filter(~any_bad).drop(flags)
+    # With `output`, only the loaded columns are copied out (not the raw text cells): less memory.
+    good = flagged.lazy().filter(~any_bad).select(output).collect() if output else flagged.filter(~any_bad).drop(flags)
     reason = pl.coalesce([pl.when(pl.col(f)).then(pl.lit(code)) for (code, _, _), f in zip(checks, flags)])
     message = pl.concat_str([pl.when(pl.col(f)).then(msg) for (_, _, msg), f in zip(checks, flags)],
                             separator="; ", ignore_nulls=True)
