@@ -15,7 +15,7 @@ from expectations.runner import SuiteOutcome, validate
 
 
 def _frame(con: duckdb.DuckDBPyConnection, query: str, params: list | None = None) -> pd.DataFrame:
-    return con.execute(query, params or []).to_arrow_table().to_pandas()
+    return con.sql(query, params=params or None).to_arrow_table().to_pandas()
 
 
 def _one(con: duckdb.DuckDBPyConnection, query: str, params: list | None = None):
@@ -87,12 +87,9 @@ def opd_members(con, quality_dir: Path) -> SuiteOutcome:
 
 def mart_member_counts(con, quality_dir: Path) -> SuiteOutcome:
     frame = _frame(con, """
-        WITH files AS (
-            SELECT snapshot_date, _source_sha256 FROM raw.ods_cooperatives GROUP BY snapshot_date, _source_sha256
-            QUALIFY dense_rank() OVER (PARTITION BY snapshot_date ORDER BY max(_ingested_at) DESC, _source_sha256) = 1),
-        raw_members AS (
+        WITH raw_members AS (  -- the staging view picks the file of each snapshot, as the marts do
             SELECT snapshot_date, sum(members_male + members_female) AS members
-            FROM raw.ods_cooperatives JOIN files USING (snapshot_date, _source_sha256) GROUP BY 1),
+            FROM staging.stg_ods__cooperatives GROUP BY 1),
         mart AS (SELECT snapshot_date, sum(members) AS members FROM marts.mart_member_counts GROUP BY 1)
         SELECT snapshot_date, r.members AS raw_members, m.members AS mart_members,
                abs(coalesce(m.members, 0) - r.members) / r.members AS abs_relative_difference

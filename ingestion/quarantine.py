@@ -71,6 +71,3 @@ def truncated_check(grid: Grid) -> tuple[str, pl.Expr]:
     return ("truncated_row", pl.when(pl.col("row_number") == row).then(
         pl.lit("the last row is cut short (the file ends in the middle of a row): re-export the file")))
 
-
-def empty_quarantine() -> pl.DataFrame:
-    return pl.DataFrame(schema={"source_row": pl.Int64, "reason": pl.String, "message": pl.String, "record": pl.String})

@@ -30,6 +30,3 @@ def preview_markdown(con: duckdb.DuckDBPyConnection, schema: str, table: str, *,
     rows = ["| " + " | ".join("" if v is None else str(v) for v in row) + " |" for row in frame.iter_rows()]
     return "\n".join([header, rule, *rows])
 
-
-def frame_of(con: duckdb.DuckDBPyConnection, query: str, params: list | None = None) -> pl.DataFrame:
-    return pl.from_arrow(con.execute(query, params or []).to_arrow_table())

@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import date, datetime
 from pathlib import Path
 
-import numpy as np
-
 from ingestion.regions import Region
 from ingestion.samples import vocab
 from ingestion.samples.defects import DefectInjector
@@ -108,6 +106,3 @@ def _write_xlsx(path: Path, on: date, header, rows: list[CooperativeRow], inject
     sheet.close()
     return path
 
-
-def member_total(rows: list[CooperativeRow]) -> int:
-    return int(np.sum([r.members_male + r.members_female for r in rows]))

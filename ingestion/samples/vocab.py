@@ -1,12 +1,5 @@
 """Words the sample data is made of: names, groups and header spellings seen in real exports."""
 
-ODS_FIELDS = (
-    "cooperative_nik", "cooperative_name", "legal_entity_number", "legal_entity_date", "region", "district",
-    "cooperative_type", "cooperative_group", "cooperative_form", "is_active", "last_rat_year", "rat_virtual",
-    "members_male", "members_female", "managers", "employees", "own_capital", "external_capital", "assets",
-    "business_volume", "surplus", "has_nik_certificate",
-)
-
 # One header spelling per field for each snapshot, rotating (the ODS export's headers changed over time).
 ODS_HEADER_VARIANTS = (
     ("NIK", "Nama Koperasi", "No Badan Hukum", "Tgl Badan Hukum", "Kab/Kota", "Kecamatan", "Jenis Koperasi",

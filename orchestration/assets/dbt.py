@@ -2,6 +2,8 @@
 
 
 import contextlib
+import functools
+import json
 import os
 import sys
 import time
@@ -21,7 +23,7 @@ DBT_PROJECT = build_dbt_project()
 def koperasi_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
     # One target folder per KOPERASI_HOME (runs are serialised by the pipeline lock): dbt's partial parse
     # cache survives between runs instead of a full parse each time.
-    target = warehouse.paths.home / "dbt" / "target"
+    target = warehouse.paths.dbt_target
     # Events are collected first: dbt holds the DuckDB file until it exits; row counts are read afterwards.
     invocation = dbt.cli(["build"], context=context, target_path=target, raise_on_error=False)
     started = time.perf_counter()
@@ -30,7 +32,7 @@ def koperasi_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehou
     with open(os.devnull, "w") if quiet else contextlib.nullcontext(sys.stdout) as sink, contextlib.redirect_stdout(sink):
         events = list(invocation.stream())
     context.log.info(f"dbt build and event stream: {time.perf_counter() - started:.1f} s")
-    relations = {n["unique_id"]: (n["schema"], n["alias"]) for n in _manifest_nodes()}
+    relations = _relations()
     with warehouse.build_connection() as con:
         for event in events:
             if isinstance(event, dg.Output):
@@ -57,8 +59,9 @@ def _failed_nodes(target_path) -> str:
     return ", ".join(failed) or "see the dbt log"
 
 
-def _manifest_nodes():
-    import json
-
+@functools.cache
+def _relations() -> dict[str, tuple[str, str]]:
+    """unique_id -> (schema, table) of every model and seed, read once from the prepared manifest."""
     manifest = json.loads(DBT_PROJECT.manifest_path.read_text())
-    return [n for n in manifest["nodes"].values() if n["resource_type"] in ("model", "seed")]
+    return {n["unique_id"]: (n["schema"], n["alias"]) for n in manifest["nodes"].values()
+            if n["resource_type"] in ("model", "seed")}
