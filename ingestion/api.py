@@ -94,19 +94,18 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, source: str, archive
         return IngestResult(name, source, sha, "already_ingested")
     try:
         kind, parsed = _parse(source, path, snapshot_date, key_file)
-    except FileRejected as e:
+        archived = landing.archive_file(path, sha, archive_dir)
+        landed = landing.land(con, source=source, file=name, sha256=sha, archived=archived, table_kind=kind,
+                              parsed=parsed, started_at=started)
+    except FileRejected as e:  # before landing, or midway through it (rolled back)
         landing.record_file(con, sha256=sha, source=source, file=name, archived_as=None, table_kind=None,
                             snapshot_date=snapshot_date, status="rejected", rows_read=None, rows_loaded=None,
                             rows_quarantined=None, rows_skipped=None, warnings=[], error=str(e), started_at=started)
         return IngestResult(name, source, sha, "rejected", error=str(e))
-    archived = landing.archive_file(path, sha, archive_dir)
-    landing.land(con, source=source, file=name, sha256=sha, archived=archived, table_kind=kind, parsed=parsed,
-                 started_at=started)
-    reasons = dict(parsed.quarantine.group_by("reason").len().iter_rows()) if parsed.quarantine.height else {}
     return IngestResult(
-        name, source, sha, "loaded", rows_read=parsed.rows_read,
-        rows_loaded=parsed.rows_read - parsed.quarantine.height, rows_quarantined=parsed.quarantine.height,
-        reasons=dict(sorted(reasons.items())), warnings=parsed.warnings, table_kind=kind,
+        name, source, sha, "loaded", rows_read=landed.rows_read, rows_loaded=landed.rows_loaded,
+        rows_quarantined=landed.rows_quarantined, reasons=dict(sorted(landed.reasons.items())),
+        warnings=parsed.warnings, table_kind=kind,
         snapshot_date=parsed.snapshot_date.isoformat() if parsed.snapshot_date else None)
 
 

@@ -9,7 +9,7 @@ import polars as pl
 from ingestion import parsing
 from ingestion.errors import FileRejected
 from ingestion.mapping import header_key, source_settings
-from ingestion.quarantine import ParsedFile, record_json, split, truncated_check
+from ingestion.quarantine import Batch, ParsedFile, record_json, split, truncated_check
 from ingestion.reading import Grid
 from ingestion.regions import closest_region_names, resolve_region
 
@@ -36,7 +36,8 @@ def parse_bps(grid: Grid, file: str) -> ParsedFile:
     region_col = cols["region"]
     total_labels = {header_key(t) for t in source_settings("bps")["total_row_labels"]}
     is_total = pl.col(region_col).map_elements(lambda s: header_key(s) in total_labels, return_dtype=pl.Boolean)
-    frame = grid.frame.with_columns(is_total.fill_null(False).alias("_is_total"))
+    rows = grid.whole
+    frame = rows.frame.with_columns(is_total.fill_null(False).alias("_is_total"))
     total_rows = frame.filter(pl.col("_is_total"))
     frame = frame.filter(~pl.col("_is_total"))
 
@@ -45,7 +46,7 @@ def parse_bps(grid: Grid, file: str) -> ParsedFile:
     unknown = {s: f"'{s}' is not a region of Sumatera Utara (closest: {', '.join(closest_region_names(s))})"
                for s, c in codes.items() if c is None}
     region_text = pl.col(region_col).str.strip_chars()
-    checks = [truncated_check(grid), ("missing_required", parsing.required(region_col, "region")),
+    checks = [truncated_check(rows.truncated_row), ("missing_required", parsing.required(region_col, "region")),
               ("unknown_region", region_text.replace_strict(unknown, default=None, return_dtype=pl.String))]
     values = {"region_code": region_text.replace_strict({s: c for s, c in codes.items() if c}, default=None,
                                                         return_dtype=pl.String)}
@@ -68,8 +69,8 @@ def parse_bps(grid: Grid, file: str) -> ParsedFile:
                                   pl.col("row_number").alias("_source_row"))
                       for field, label in parts.items()])
     warnings = _reconcile_total_row(grid, total_rows, good, parts)
-    return ParsedFile({raw_table: long}, bad, rows_read=frame.height, rows_skipped=grid.skipped_rows + total_rows.height,
-                      warnings=warnings)
+    batch = Batch(long, bad, rows_read=frame.height, rows_skipped=rows.skipped + total_rows.height)
+    return ParsedFile(raw_table, [batch], warnings=warnings)
 
 
 def _reconcile_total_row(grid: Grid, total_rows: pl.DataFrame, good: pl.DataFrame, parts: dict) -> list[str]:

@@ -5,13 +5,17 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
 import polars as pl
+import pyarrow as pa
 
-from ingestion.quarantine import ParsedFile
+from ingestion.quarantine import Batch, ParsedFile
 
 LINEAGE = "_source_file VARCHAR, _source_sha256 VARCHAR, _source_row INTEGER, _ingested_at TIMESTAMP"
 
@@ -74,33 +78,92 @@ def _now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
+@dataclass
+class Landed:
+    """Counts of one landed file; for every loaded file rows_read = rows_loaded + rows_quarantined."""
+
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    rows_skipped: int = 0
+    reasons: Counter = field(default_factory=Counter)
+
+    def add(self, batch: Batch) -> None:
+        self.rows_read += batch.rows_read
+        self.rows_loaded += batch.rows_read - batch.quarantine.height  # source rows (BPS lands each in long form)
+        self.rows_quarantined += batch.quarantine.height
+        self.rows_skipped += batch.rows_skipped
+        if batch.quarantine.height:
+            self.reasons.update(dict(batch.quarantine.group_by("reason").len().iter_rows()))
+
+
 def land(con: duckdb.DuckDBPyConnection, *, source: str, file: str, sha256: str, archived: Path,
-         table_kind: str, parsed: ParsedFile, started_at: datetime) -> None:
-    """One transaction per file: every row of it lands, or none does."""
+         table_kind: str, parsed: ParsedFile, started_at: datetime) -> Landed:
+    """One transaction per file: every row of it lands, or none does (also when parsing fails midway).
+
+    Batches are parsed as DuckDB inserts them, through one Arrow stream: one INSERT, bounded memory."""
     ingested_at = _now()
+    landed = Landed()
+    quarantined: list[pl.DataFrame] = []
+    lineage = [pl.lit(file).alias("_source_file"), pl.lit(sha256).alias("_source_sha256"),
+               pl.lit(ingested_at).alias("_ingested_at")]
+
+    def rows() -> Iterator[pa.Table]:
+        for batch in parsed.batches:
+            landed.add(batch)
+            if batch.quarantine.height:
+                quarantined.append(batch.quarantine)
+            yield batch.rows.with_columns(lineage).to_arrow(compat_level=pl.CompatLevel.oldest())
+
     con.execute("BEGIN TRANSACTION")
     try:
-        for table, frame in parsed.tables.items():
-            batch = frame.with_columns(pl.lit(file).alias("_source_file"), pl.lit(sha256).alias("_source_sha256"),
-                                       pl.lit(ingested_at).alias("_ingested_at")).to_arrow()
-            con.register("landing_batch", batch)
-            con.execute(f"INSERT INTO raw.{table} BY NAME SELECT * FROM landing_batch")
-            con.unregister("landing_batch")
-        quarantine = parsed.quarantine.with_columns(
-            pl.lit(source).alias("source"), pl.lit(file).alias("file"), pl.lit(sha256).alias("sha256"),
-            pl.lit(ingested_at).alias("quarantined_at")).to_arrow()
-        con.register("landing_quarantine", quarantine)
-        con.execute("INSERT INTO raw.quarantine BY NAME SELECT * FROM landing_quarantine")
-        con.unregister("landing_quarantine")
+        _insert_stream(con, f"raw.{parsed.table}", rows())
+        if quarantined:
+            quarantine = pl.concat(quarantined).with_columns(
+                pl.lit(source).alias("source"), pl.lit(file).alias("file"), pl.lit(sha256).alias("sha256"),
+                pl.lit(ingested_at).alias("quarantined_at")).to_arrow()
+            con.register("landing_quarantine", quarantine)
+            con.execute("INSERT INTO raw.quarantine BY NAME SELECT * FROM landing_quarantine")
+            con.unregister("landing_quarantine")
         record_file(con, sha256=sha256, source=source, file=file, archived_as=str(archived.name),
                     table_kind=table_kind, snapshot_date=parsed.snapshot_date, status="loaded",
-                    rows_read=parsed.rows_read, rows_loaded=parsed.rows_read - parsed.quarantine.height,
-                    rows_quarantined=parsed.quarantine.height, rows_skipped=parsed.rows_skipped,
+                    rows_read=landed.rows_read, rows_loaded=landed.rows_loaded,
+                    rows_quarantined=landed.rows_quarantined, rows_skipped=landed.rows_skipped,
                     warnings=parsed.warnings, error=None, started_at=started_at)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
+    return landed
+
+
+def _insert_stream(con: duckdb.DuckDBPyConnection, table: str, tables: Iterator[pa.Table]) -> None:
+    """Inserts a stream of Arrow tables with one statement. An exception raised while producing the stream
+    (a file rejected midway) is re-raised as itself, not as DuckDB's wrapper of it."""
+    first = next(tables, None)
+    if first is None:
+        return
+    failure: list[BaseException] = []
+
+    def record_batches() -> Iterator[pa.RecordBatch]:
+        try:
+            yield from first.to_batches()
+            for t in tables:
+                yield from t.cast(first.schema).to_batches()
+        except BaseException as e:
+            failure.append(e)
+            raise
+
+    reader = pa.RecordBatchReader.from_batches(first.schema, record_batches())
+    con.register("landing_stream", reader)
+    try:
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM landing_stream")
+    except duckdb.Error:
+        if failure:
+            raise failure[0] from None
+        raise
+    finally:
+        con.unregister("landing_stream")
 
 
 def record_file(con: duckdb.DuckDBPyConnection, *, sha256: str, source: str, file: str, archived_as: str | None,

@@ -8,8 +8,8 @@ import polars as pl
 
 from ingestion import parsing
 from ingestion.mapping import TableMapping
-from ingestion.quarantine import ParsedFile, record_json, split, truncated_check
-from ingestion.reading import Grid
+from ingestion.quarantine import Batch, ParsedFile, record_json, split, truncated_check
+from ingestion.reading import Grid, RowBatch
 from ingestion.regions import closest_region_names, resolve_region
 
 COUNT_FIELDS = ("members_male", "members_female", "managers", "employees")
@@ -20,84 +20,93 @@ TEXT_FIELDS = ("cooperative_name", "legal_entity_number", "district", "cooperati
 CATEGORY_FIELDS = ("cooperative_type", "cooperative_form")
 
 
-def _region(grid: Grid, frame: pl.DataFrame) -> tuple[pl.Expr, pl.Expr]:
-    column = grid.columns["region"]
-    header = grid.headers[int(column[1:])]
-    spellings = frame.get_column(column).str.strip_chars().drop_nulls().unique().to_list()
-    codes = {s: resolve_region(s) for s in spellings}
-    unknown = {s: f"column '{header}' (region): '{s}' is not a region of Sumatera Utara "
+def _spellings(frame: pl.DataFrame, column: str) -> list[str]:
+    return [s for s in frame.get_column(column).str.strip_chars().drop_nulls().unique().to_list() if s]
+
+
+def _region(grid: Grid, frame: pl.DataFrame, text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    codes = {s: resolve_region(s) for s in _spellings(frame, grid.columns["region"])}
+    unknown = {s: f"column '{grid.header_of('region')}' (region): '{s}' is not a region of Sumatera Utara "
                   f"(closest: {', '.join(closest_region_names(s))})" for s, c in codes.items() if c is None}
-    text = pl.col(column).str.strip_chars()
     value = text.replace_strict({s: c for s, c in codes.items() if c}, default=None, return_dtype=pl.String)
     error = text.replace_strict(unknown, default=None, return_dtype=pl.String)
     return value, error
 
 
-def _category(table: TableMapping, grid: Grid, frame: pl.DataFrame, field: str) -> tuple[pl.Expr, pl.Expr]:
-    column = grid.columns[field]
-    header = grid.headers[int(column[1:])]
-    spellings = frame.get_column(column).str.strip_chars().drop_nulls().unique().to_list()
-    canon = {s: table.canonical_value(field, s) for s in spellings if s}
-    accepted = sorted(set(table.values.get(field, {}).values()))
-    unknown = {s: f"column '{header}' ({field}): '{s}' is not one of {', '.join(accepted)}"
+def _category(grid: Grid, frame: pl.DataFrame, field: str, text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    canon = {s: grid.table.canonical_value(field, s) for s in _spellings(frame, grid.columns[field])}
+    accepted = sorted(set(grid.table.values.get(field, {}).values()))
+    unknown = {s: f"column '{grid.header_of(field)}' ({field}): '{s}' is not one of {', '.join(accepted)}"
                for s, c in canon.items() if c is None}
-    text = pl.col(column).str.strip_chars()
     return (text.replace_strict({s: c for s, c in canon.items() if c}, default=None, return_dtype=pl.String),
             text.replace_strict(unknown, default=None, return_dtype=pl.String))
 
 
+def _duplicated_registry_numbers(grid: Grid) -> dict[str, str]:
+    """Registry numbers on more than one row of the file -> those rows ("3, 17"), from one pass over the
+    registry-number column, so that every batch can quarantine every copy."""
+    nik = parsing.registry_number(grid.columns["cooperative_nik"]).value
+    # As numbers: 16 digits fit in 64 bits, and hashing integers is twice as fast as hashing text.
+    repeated = grid.duplicated_values(nik.cast(pl.UInt64)).with_columns(pl.col("value").cast(pl.String).str.zfill(16))
+    return dict(repeated.group_by("value").agg(pl.col("row_number").sort().cast(pl.String).str.join(", ")).iter_rows())
+
+
 def parse_ods(grid: Grid, snapshot_date: date) -> ParsedFile:
-    table, cols, frame = grid.table, grid.columns, grid.frame
+    duplicates = _duplicated_registry_numbers(grid)
+    batches = (_parse_batch(grid, rows, snapshot_date, duplicates) for rows in grid.batches())
+    return ParsedFile("ods_cooperatives", batches, snapshot_date=snapshot_date)
 
-    def header(field: str) -> str:
-        return grid.headers[int(cols[field][1:])]
 
-    values: dict[str, pl.Expr] = {}
-    checks: list[tuple[str, pl.Expr]] = [truncated_check(grid)]
-    for field in table.required:
-        checks.append(("missing_required", parsing.required(cols[field], header(field))))
+def _rules(grid: Grid) -> dict[str, parsing.Parsed]:
+    cols, header = grid.columns, grid.header_of
+    rules = {"cooperative_nik": parsing.registry_number(cols["cooperative_nik"], header("cooperative_nik"))}
+    if "legal_entity_date" in cols:
+        rules["legal_entity_date"] = parsing.calendar_date(cols["legal_entity_date"], header("legal_entity_date"),
+                                                           excel_serials=True)
+    if "last_rat_year" in cols:
+        rules["last_rat_year"] = parsing.year(cols["last_rat_year"], header("last_rat_year"))
+    for field in BOOLEAN_FIELDS:
+        if field in cols:
+            rules[field] = parsing.boolean(cols[field], header(field))
+    for field in COUNT_FIELDS + NON_NEGATIVE_MONEY + SIGNED_MONEY:
+        if field in cols:
+            rules[field] = parsing.whole_number(cols[field], header(field), allow_negative=field in SIGNED_MONEY)
+    return rules
 
-    def add(field: str, parsed: parsing.Parsed) -> None:
-        values[field] = parsed.value
-        checks.append(parsed.bound_to(f"_v_{field}").check)  # flags read the parsed column, no second parse
 
-    add("cooperative_nik", parsing.registry_number(cols["cooperative_nik"], header("cooperative_nik")))
-    region_value, region_error = _region(grid, frame)
-    values["region_code"] = region_value
+def _parse_batch(grid: Grid, rows: RowBatch, snapshot_date: date, duplicates: dict[str, str]) -> Batch:
+    """Three stages, each column computed once: trimmed cells (_t_), parsed values (_v_), the checks."""
+    cols, frame = grid.columns, rows.frame
+    rules = _rules(grid)
+    texts = {f"_t_{field}": (parsing.clean_text(column) if field in TEXT_FIELDS else parsing.cell(column))
+             for field, column in cols.items()}
+
+    def text(field: str) -> pl.Expr:
+        return pl.col(f"_t_{field}")
+
+    values = {f"_v_{field}": rule.value_of(text(field)) for field, rule in rules.items()}
+    checks: list[tuple] = [truncated_check(rows.truncated_row)]
+    checks += [("missing_required", parsing.required(cols[f], grid.header_of(f), text(f))) for f in grid.table.required]
+    checks += [rule.staged(f"_t_{field}", f"_v_{field}") for field, rule in rules.items()]
+    values["_v_region_code"], region_error = _region(grid, frame, text("region"))
     checks.append(("unknown_region", region_error))
     for field in CATEGORY_FIELDS:
         if field in cols:
-            value, error = _category(table, grid, frame, field)
-            values[field] = value
+            values[f"_v_{field}"], error = _category(grid, frame, field, text(field))
             checks.append(("unknown_category", error))
     for field in TEXT_FIELDS:
         if field in cols:
-            values[field] = parsing.clean_text(cols[field])
-    if "legal_entity_date" in cols:
-        add("legal_entity_date", parsing.calendar_date(cols["legal_entity_date"], header("legal_entity_date"),
-                                                      excel_serials=True))
-    if "last_rat_year" in cols:
-        add("last_rat_year", parsing.year(cols["last_rat_year"], header("last_rat_year")))
-    for field in BOOLEAN_FIELDS:
-        if field in cols:
-            add(field, parsing.boolean(cols[field], header(field)))
-    for field in COUNT_FIELDS + NON_NEGATIVE_MONEY + SIGNED_MONEY:
-        if field in cols:
-            add(field, parsing.whole_number(cols[field], header(field), allow_negative=field in SIGNED_MONEY))
+            values[f"_v_{field}"] = text(field)
 
-    parsed = frame.lazy().with_columns(**{f"_v_{k}": v for k, v in values.items()})
     # Duplicate registry numbers within one snapshot: quarantine every copy, never pick one silently.
     nik = pl.col("_v_cooperative_nik")
-    duplicated = (nik.is_not_null() & nik.is_duplicated()).fill_null(False)
-    rows_of_nik = pl.col("row_number").cast(pl.String).implode().over("_v_cooperative_nik").list.join(", ")
-    parsed = parsed.with_columns(pl.when(duplicated).then(rows_of_nik).alias("_duplicate_rows"))
-    checks.append(("duplicate_registry_number", pl.col("_duplicate_rows").is_not_null(),
-                   pl.format("registry number {} appears more than once in this snapshot (rows {})", nik,
-                             pl.col("_duplicate_rows"))))
+    rows_of_nik = (nik.replace_strict(duplicates, default=None, return_dtype=pl.String) if duplicates
+                   else pl.lit(None, pl.String))
+    checks.append(("duplicate_registry_number", rows_of_nik.is_not_null(),
+                   pl.format("registry number {} appears more than once in this snapshot (rows {})", nik, rows_of_nik)))
 
-    out_cols = [pl.lit(snapshot_date).alias("snapshot_date")]
-    out_cols += [pl.col(f"_v_{k}").alias(k) for k in values]
-    out_cols.append(pl.col("row_number").alias("_source_row"))
-    loaded, bad = split(parsed, checks, record_json(grid), output=out_cols)
-    return ParsedFile({"ods_cooperatives": loaded}, bad, rows_read=frame.height, rows_skipped=grid.skipped_rows,
-                      snapshot_date=snapshot_date)
+    output = [pl.lit(snapshot_date).alias("snapshot_date")]
+    output += [pl.col(name).alias(name.removeprefix("_v_")) for name in values]
+    output.append(pl.col("row_number").alias("_source_row"))
+    loaded, bad = split(frame, checks, record_json(grid), stages=[texts, values], output=output)
+    return Batch(loaded, bad, rows_read=frame.height, rows_skipped=rows.skipped)

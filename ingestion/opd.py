@@ -13,7 +13,7 @@ import polars as pl
 
 from ingestion import parsing
 from ingestion.errors import FileRejected
-from ingestion.quarantine import ParsedFile, record_json, split, truncated_check
+from ingestion.quarantine import Batch, ParsedFile, record_json, split, truncated_check
 from ingestion.reading import Grid
 from ingestion.pseudonym import member_key
 
@@ -42,9 +42,11 @@ def list_date(grid: Grid, file: str, fallback: date) -> date:
 def parse_registry(grid: Grid, file: str, fallback_date: date) -> ParsedFile:
     cols = grid.columns
     nik = parsing.registry_number(cols["cooperative_nik"], grid.headers[int(cols["cooperative_nik"][1:])])
-    checks = [truncated_check(grid)] + [("missing_required", parsing.required(cols[f], f)) for f in grid.table.required]
+    rows = grid.whole
+    checks = [truncated_check(rows.truncated_row)] + [("missing_required", parsing.required(cols[f], f))
+                                                      for f in grid.table.required]
     checks.append(nik.check)
-    frame = grid.frame.with_columns(nik.value.alias("_nik"))
+    frame = rows.frame.with_columns(nik.value.alias("_nik"))
     checks.append(("duplicate_opd", pl.when(parsing.clean_text(cols["opd_code"]).is_duplicated())
                    .then(pl.format("OPD code {} is listed more than once", parsing.clean_text(cols["opd_code"])))))
     good, bad = split(frame, checks, record_json(grid))
@@ -54,7 +56,7 @@ def parse_registry(grid: Grid, file: str, fallback_date: date) -> ParsedFile:
         parsing.clean_text(cols["cooperative_name"]).alias("cooperative_name"),
         pl.col("_nik").alias("cooperative_nik"), pl.lit(list_date(grid, file, fallback_date)).alias("list_date"),
         pl.col("row_number").alias("_source_row"))
-    return ParsedFile({"opd_cooperatives": loaded}, bad, rows_read=grid.frame.height, rows_skipped=grid.skipped_rows)
+    return ParsedFile("opd_cooperatives", [Batch(loaded, bad, rows_read=rows.frame.height, rows_skipped=rows.skipped)])
 
 
 def parse_members(grid: Grid, file: str, key: bytes, fallback_date: date) -> ParsedFile:
@@ -68,11 +70,13 @@ def parse_members(grid: Grid, file: str, key: bytes, fallback_date: date) -> Par
         return grid.headers[int(cols[field][1:])]
 
     nip = parsing.clean_text(cols["nip"]).str.replace_all(r"[\s.']", "")
-    checks = [truncated_check(grid)] + [("missing_required", parsing.required(cols[f], f)) for f in table.required]
+    rows = grid.whole
+    checks = [truncated_check(rows.truncated_row)] + [("missing_required", parsing.required(cols[f], f))
+                                                      for f in table.required]
     checks.append(("invalid_nip", pl.when(nip.is_not_null() & ~nip.str.contains(r"^\d{18}$"))
                    .then(pl.lit(f"column '{header('nip')}' (nip): not an 18-digit NIP (value masked)"))))
     status_text = parsing.clean_text(cols["employment_status"])
-    spellings = grid.frame.get_column(cols["employment_status"]).str.strip_chars().drop_nulls().unique().to_list()
+    spellings = rows.frame.get_column(cols["employment_status"]).str.strip_chars().drop_nulls().unique().to_list()
     canon = {s: table.canonical_value("employment_status", s) for s in spellings}
     status = status_text.replace_strict({s: c for s, c in canon.items() if c}, default=None, return_dtype=pl.String)
     checks.append(("invalid_status", pl.when(status_text.is_not_null() & status.is_null()).then(
@@ -85,7 +89,7 @@ def parse_members(grid: Grid, file: str, key: bytes, fallback_date: date) -> Par
             parsed = rule(cols[field], header(field))
             values[f"_v_{field}"] = parsed.value
             checks.append(parsed.check)
-    frame = grid.frame.with_columns(**values)
+    frame = rows.frame.with_columns(**values)
     personal = tuple(f.name for f in table.fields if f.personal)
     good, bad = split(frame, checks, record_json(grid, masked_fields=personal))
     keys = [member_key(key, n) for n in good.get_column("_nip").to_list()]
@@ -95,4 +99,4 @@ def parse_members(grid: Grid, file: str, key: bytes, fallback_date: date) -> Par
         *[pl.col(f"_v_{f}").alias(f) for f in ("joined_date", "principal_savings", "mandatory_savings", "owns_house")
           if f"_v_{f}" in values],
         pl.col("row_number").alias("_source_row"))
-    return ParsedFile({"opd_members": loaded}, bad, rows_read=grid.frame.height, rows_skipped=grid.skipped_rows)
+    return ParsedFile("opd_members", [Batch(loaded, bad, rows_read=rows.frame.height, rows_skipped=rows.skipped)])

@@ -1,49 +1,69 @@
 """Parsing rules for the text cells of Indonesian exports, as polars expressions.
 
-Every source column is read as text. Each rule returns the parsed value and an error message
-(null when the cell is fine), so a row with any error is quarantined with the value in the message
-instead of silently becoming a different number.
+Every source column is read as text. Each rule returns the parsed value, whether the cell is invalid,
+and a message naming the value, so a row with any error is quarantined instead of silently becoming a
+different number. The rules are written to be cheap on millions of cells: one anchored regex test for
+the shape of a cell (a DFA pass), then literal string operations that are only right for that shape.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from datetime import date
+from dataclasses import dataclass, field
 from typing import Callable
 
 import polars as pl
 
-# "1.234.567", "1234567", "1.234.567,00", "Rp 1.234.567" (a zero fraction is still a whole number).
-_NIK = r"^\d{16}$"
+_NIK = r"^([0-9]{16})$"  # group 1: the registry number (ASCII digits only, unlike \d)
 _SCIENTIFIC = r"^(?i:\d+(?:[.,]\d+)?e[+-]?\d+)$"
 _NIL = "-"
+# "1.234.567", "1234567", "1.234.567,00", "Rp 1.234.567" (a zero fraction is still a whole number).
+_WHOLE_NUMBER = r"^(?i:rp\.?\s*)?-?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,0+)?$"
+_CURRENCY = r"^(?i:rp\.?\s*)"
+_ZERO_FRACTION = r",0+$"
 
 TRUE_WORDS = ("ya", "y", "yes", "true", "1", "aktif", "sudah", "ada", "v", "benar")
 FALSE_WORDS = ("tidak", "t", "no", "n", "false", "0", "tidak aktif", "non aktif", "nonaktif", "belum", "tidak ada", "-")
+_BOOLEANS = {**{w: True for w in TRUE_WORDS}, **{w: False for w in FALSE_WORDS}}
 
-DATE_FORMATS = ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y", "%Y/%m/%d", "%Y-%m-%d %H:%M:%S")
-_EXCEL_EPOCH = date(1899, 12, 30)
+# Dates: '/' and '.' separators are read as '-', so two patterns cover DD-MM-YYYY and YYYY-MM-DD in all three.
+_DAY_FIRST, _YEAR_FIRST = "%d-%m-%Y", "%Y-%m-%d"
+_TIMESTAMP = r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$"  # how spreadsheets hand over a date cell
+_EXCEL_SERIAL = r"^\d{5}$"
+_EXCEL_EPOCH = pl.date(1899, 12, 30)
 
 
 @dataclass(frozen=True)
 class Parsed:
-    """A parsed column: the typed value, whether the cell is invalid, and the message for invalid cells.
+    """How one column parses: its trimmed text, the typed value made from that text, whether a cell is
+    invalid and the message for an invalid cell (from the text and the value).
 
-    ``invalid`` is cheap and evaluated on every row; ``message`` formats text and is meant to be evaluated
-    on the invalid rows only (see quarantine.split)."""
+    polars does not share sub-expressions between these, so on large files the text and the value are
+    computed once each, as columns of their own, and ``staged`` reads them back (see ods.py). ``value``,
+    ``invalid`` and ``message`` are the same rule as self-contained expressions over the raw column.
+    ``message`` formats text and is meant to be evaluated on the invalid rows only (see quarantine.split)."""
 
-    value: pl.Expr
-    invalid: pl.Expr
-    message: pl.Expr
+    column: str
     reason: str
-    # The same rule as `invalid`, written against the already computed value (cheaper on large files).
-    invalid_given_value: Callable[[pl.Expr], pl.Expr] | None = None
+    value_of: Callable[[pl.Expr], pl.Expr]
+    invalid_of: Callable[[pl.Expr, pl.Expr], pl.Expr]
+    message_of: Callable[[pl.Expr, pl.Expr], pl.Expr]
+    text_of: Callable[[str], pl.Expr] = field(default=lambda column: cell(column))
 
-    def bound_to(self, value_column: str) -> "Parsed":
-        """This rule with `invalid` reading the value from a column computed once, instead of re-parsing."""
-        if self.invalid_given_value is None:
-            return self
-        return replace(self, invalid=self.invalid_given_value(pl.col(value_column)).fill_null(False))
+    @property
+    def text(self) -> pl.Expr:
+        return self.text_of(self.column)
+
+    @property
+    def value(self) -> pl.Expr:
+        return self.value_of(self.text)
+
+    @property
+    def invalid(self) -> pl.Expr:
+        return self.invalid_of(self.text, self.value).fill_null(False)
+
+    @property
+    def message(self) -> pl.Expr:
+        return self.message_of(self.text, self.value)
 
     @property
     def error(self) -> pl.Expr:
@@ -54,11 +74,22 @@ class Parsed:
     def check(self) -> tuple[str, pl.Expr, pl.Expr]:
         return (self.reason, self.invalid, self.message)
 
+    def staged(self, text_column: str, value_column: str) -> tuple[str, pl.Expr, pl.Expr]:
+        """The check, reading the text and the value from columns computed before it."""
+        text, value = pl.col(text_column), pl.col(value_column)
+        return (self.reason, self.invalid_of(text, value).fill_null(False), self.message_of(text, value))
+
+
+def cell(column: str) -> pl.Expr:
+    """The trimmed cell; empty and whitespace-only cells are null."""
+    text = pl.col(column).str.strip_chars()
+    return pl.when(text != "").then(text)
+
 
 def clean_text(column: str) -> pl.Expr:
     """Trimmed text with non-breaking spaces normalised; empty cells become null."""
     text = pl.col(column).str.replace_all("\u00a0", " ", literal=True).str.strip_chars()
-    return pl.when(text == "").then(None).otherwise(text)
+    return pl.when(text != "").then(text)
 
 
 def _describe(column: str, header: str) -> str:
@@ -69,70 +100,75 @@ def _problem(column: str, header: str, text: pl.Expr, what: str) -> pl.Expr:
     return pl.format(f"{_describe(column, header)}: '{{}}' {what}", text)
 
 
-_WHOLE_NUMBER_PARTS = r"^(?i:rp\.?\s*)?(-?(?:\d{1,3}(?:\.\d{3})+|\d+))(?:,0+)?$"
-
-
 def whole_number(column: str, header: str = "", *, allow_negative: bool = False, nil_is_zero: bool = True) -> Parsed:
     """Indonesian whole numbers: thousands with '.', optional ',00', optional 'Rp', '-' for nil."""
-    text = clean_text(column)
-    is_nil = text == _NIL
-    digits = text.str.extract(_WHOLE_NUMBER_PARTS, 1)  # one regex: the digits, or null when it does not parse
-    number = digits.str.replace_all(".", "", literal=True).cast(pl.Int64, strict=False)
     nil_value = pl.lit(0, pl.Int64) if nil_is_zero else pl.lit(None, pl.Int64)
-    value = pl.when(is_nil).then(nil_value).otherwise(number)
-    present = text.is_not_null() & ~is_nil
 
-    def invalid_given(parsed: pl.Expr) -> pl.Expr:
-        bad = parsed.is_null() if allow_negative else (parsed.is_null() | (parsed < 0))
-        return present & bad
+    def value_of(text: pl.Expr) -> pl.Expr:
+        digits = (text.str.replace(_CURRENCY, "").str.replace(_ZERO_FRACTION, "")
+                  .str.replace_all(".", "", literal=True))
+        # Only text of the right shape is converted, so "1.23.456" never becomes 123456.
+        number = pl.when(text.str.contains(_WHOLE_NUMBER)).then(digits.cast(pl.Int64, strict=False))
+        return pl.when(text == _NIL).then(nil_value).otherwise(number)
 
-    message = (pl.when(number.is_null()).then(_problem(column, header, text, "is not a whole number (expected e.g. 1.234.567)"))
-               .otherwise(_problem(column, header, text, "is negative")))
-    return Parsed(value, invalid_given(value).fill_null(False), message, "invalid_number", invalid_given)
+    def invalid_of(text: pl.Expr, value: pl.Expr) -> pl.Expr:
+        bad = value.is_null() if allow_negative else (value.is_null() | (value < 0))
+        return text.is_not_null() & (text != _NIL) & bad
+
+    def message_of(text: pl.Expr, value: pl.Expr) -> pl.Expr:
+        return (pl.when(value.is_null()).then(_problem(column, header, text, "is not a whole number (expected e.g. 1.234.567)"))
+                .otherwise(_problem(column, header, text, "is negative")))
+
+    return Parsed(column, "invalid_number", value_of, invalid_of, message_of)
+
+
+def _none_parsed(text: pl.Expr, value: pl.Expr) -> pl.Expr:
+    """A filled cell that gave no value."""
+    return text.is_not_null() & value.is_null()
 
 
 def registry_number(column: str, header: str = "") -> Parsed:
     """A 16-digit Nomor Induk Koperasi. Excel's scientific notation is unrecoverable: never guessed."""
-    text = clean_text(column)
-    compact = text.str.replace_all(r"[\s.\-]", "")
-    valid = compact.str.contains(_NIK)
-    message = (pl.when(text.str.contains(_SCIENTIFIC))
-               .then(_problem(column, header, text, "was turned into scientific notation by Excel; the 16 digits cannot be recovered"))
-               .otherwise(_problem(column, header, text, "is not a 16-digit registry number")))
-    return Parsed(pl.when(valid).then(compact), (text.is_not_null() & ~valid).fill_null(False), message,
-                  "invalid_registry_number", lambda parsed: text.is_not_null() & parsed.is_null())
+
+    def value_of(text: pl.Expr) -> pl.Expr:
+        return text.str.replace_all(r"[\s.\-]", "").str.extract(_NIK, 1)
+
+    def message_of(text: pl.Expr, value: pl.Expr) -> pl.Expr:
+        return (pl.when(text.str.contains(_SCIENTIFIC))
+                .then(_problem(column, header, text, "was turned into scientific notation by Excel; the 16 digits cannot be recovered"))
+                .otherwise(_problem(column, header, text, "is not a 16-digit registry number")))
+
+    return Parsed(column, "invalid_registry_number", value_of, _none_parsed, message_of)
 
 
 def boolean(column: str, header: str = "") -> Parsed:
-    text = clean_text(column)
-    lowered = text.str.to_lowercase()
-    value = pl.when(lowered.is_in(TRUE_WORDS)).then(True).when(lowered.is_in(FALSE_WORDS)).then(False)
-    return Parsed(value, text.is_not_null() & value.is_null(), _problem(column, header, text, "is not yes/no (Ya/Tidak)"),
-                  "invalid_boolean", lambda parsed: text.is_not_null() & parsed.is_null())
+    return Parsed(column, "invalid_boolean",
+                  lambda text: text.str.to_lowercase().replace_strict(_BOOLEANS, default=None, return_dtype=pl.Boolean),
+                  _none_parsed, lambda text, _: _problem(column, header, text, "is not yes/no (Ya/Tidak)"))
 
 
 def calendar_date(column: str, header: str = "", *, excel_serials: bool = False) -> Parsed:
-    text = clean_text(column)
-    candidates = [text.str.to_date(fmt, strict=False) for fmt in DATE_FORMATS]
-    if excel_serials:
-        serial = pl.when(text.str.contains(r"^\d{5}$")).then(text.cast(pl.Int32, strict=False))
-        candidates.append(pl.lit(_EXCEL_EPOCH) + pl.duration(days=serial))
-    value = pl.coalesce(candidates)
-    return Parsed(value, text.is_not_null() & value.is_null(),
-                  _problem(column, header, text, "is not a date (expected DD-MM-YYYY)"), "invalid_date",
-                  lambda parsed: text.is_not_null() & parsed.is_null())
+    def value_of(text: pl.Expr) -> pl.Expr:
+        dashed = text.str.replace_all("/", "-", literal=True).str.replace_all(".", "-", literal=True)
+        candidates = [dashed.str.to_date(_DAY_FIRST, strict=False), dashed.str.to_date(_YEAR_FIRST, strict=False),
+                      pl.when(text.str.contains(_TIMESTAMP)).then(text.str.slice(0, 10).str.to_date(_YEAR_FIRST, strict=False))]
+        if excel_serials:
+            serial = pl.when(text.str.contains(_EXCEL_SERIAL)).then(text.cast(pl.Int32, strict=False))
+            candidates.append(_EXCEL_EPOCH + pl.duration(days=serial))
+        return pl.coalesce(candidates)
+
+    return Parsed(column, "invalid_date", value_of, _none_parsed,
+                  lambda text, _: _problem(column, header, text, "is not a date (expected DD-MM-YYYY)"))
 
 
 def year(column: str, header: str = "") -> Parsed:
     """A calendar year; '-' or blank means none (e.g. never held a RAT)."""
-    text = clean_text(column)
-    valid = text.str.contains(r"^(19|20)\d{2}$")
-    value = pl.when(valid).then(text.cast(pl.Int32, strict=False))
-    return Parsed(value, (text.is_not_null() & (text != _NIL) & ~valid).fill_null(False),
-                  _problem(column, header, text, "is not a year"), "invalid_year",
-                  lambda parsed: text.is_not_null() & (text != _NIL) & parsed.is_null())
+    return Parsed(column, "invalid_year",
+                  lambda text: pl.when(text.str.contains(r"^(19|20)\d{2}$")).then(text.cast(pl.Int32, strict=False)),
+                  lambda text, value: text.is_not_null() & (text != _NIL) & value.is_null(),
+                  lambda text, _: _problem(column, header, text, "is not a year"))
 
 
-def required(column: str, header: str = "") -> pl.Expr:
-    """Error when a required cell is empty."""
-    return pl.when(clean_text(column).is_null()).then(pl.lit(f"{_describe(column, header)} is empty"))
+def required(column: str, header: str = "", text: pl.Expr | None = None) -> pl.Expr:
+    """Error when a required cell is empty (``text``: the trimmed cell, when already computed)."""
+    return pl.when((cell(column) if text is None else text).is_null()).then(pl.lit(f"{_describe(column, header)} is empty"))

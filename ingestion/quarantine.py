@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -12,13 +13,22 @@ MASK = "[masked]"
 
 
 @dataclass
-class ParsedFile:
-    """What one file turned into: rows to load per raw table, quarantined rows, file-level warnings."""
+class Batch:
+    """What one batch of rows turned into: rows to load and quarantined rows (source_row, reason, message, record)."""
 
-    tables: dict[str, pl.DataFrame]
+    rows: pl.DataFrame
     quarantine: pl.DataFrame
     rows_read: int
     rows_skipped: int = 0
+
+
+@dataclass
+class ParsedFile:
+    """What one file turns into: batches for one raw table, produced as landing consumes them (a large
+    file is never in memory whole), and file-level warnings."""
+
+    table: str
+    batches: Iterable[Batch]
     warnings: list[str] = field(default_factory=list)
     snapshot_date: object = None
 
@@ -46,15 +56,19 @@ def _flag_and_message(check: Check) -> tuple[str, pl.Expr, pl.Expr]:
 
 
 def split(frame: pl.DataFrame | pl.LazyFrame, checks: list[Check], record: pl.Expr,
-          output: list[pl.Expr] | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
+          stages: list[dict[str, pl.Expr]] = (), output: list[pl.Expr] | None = None
+          ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Rows with no error, and quarantined rows (row_number, reason = first failing check, message = all).
 
-    Lazy, so polars evaluates the shared sub-expressions of the rules once; cheap flags run on every row,
-    while messages and the raw record (JSON of every cell) are built for the quarantined rows only."""
+    ``stages`` are columns computed one context after the other before the checks' flags (trimmed cells,
+    then values parsed from them), so that each is computed once. Messages and the raw record (JSON of
+    every cell) are built for the quarantined rows only."""
     checks = [_flag_and_message(c) for c in checks]
     flags = [f"_bad{i}" for i in range(len(checks))]
-    flagged = frame.lazy().with_columns([invalid.fill_null(False).alias(f) for (_, invalid, _), f in zip(checks, flags)]
-                                        ).collect()
+    lazy = frame.lazy()
+    for stage in stages:
+        lazy = lazy.with_columns(**stage)
+    flagged = lazy.with_columns([invalid.fill_null(False).alias(f) for (_, invalid, _), f in zip(checks, flags)]).collect()
     any_bad = pl.any_horizontal(flags)
     # With `output`, only the loaded columns are copied out (not the raw text cells): less memory.
     good = flagged.lazy().filter(~any_bad).select(output).collect() if output else flagged.filter(~any_bad).drop(flags)
@@ -66,8 +80,8 @@ def split(frame: pl.DataFrame | pl.LazyFrame, checks: list[Check], record: pl.Ex
     return good, bad.collect(engine="in-memory")  # the streaming engine panics on this plan (polars 2.1)
 
 
-def truncated_check(grid: Grid) -> tuple[str, pl.Expr]:
-    row = grid.truncated_row if grid.truncated_row is not None else -1
+def truncated_check(truncated_row: int | None) -> tuple[str, pl.Expr]:
+    row = truncated_row if truncated_row is not None else -1
     return ("truncated_row", pl.when(pl.col("row_number") == row).then(
         pl.lit("the last row is cut short (the file ends in the middle of a row): re-export the file")))
 

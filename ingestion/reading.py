@@ -1,13 +1,16 @@
 """Reads a CSV or XLSX export into a grid of text cells, and finds the header row in it.
 
-Everything is text at this stage ("strings first"): typing happens in the per-source parsers.
+Everything is text at this stage ("strings first"): typing happens in the per-source parsers. Data rows
+come in batches, so a file of a million rows is never held in memory whole.
 """
 
 from __future__ import annotations
 
 import csv
-import io
-from dataclasses import dataclass
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import fastexcel
@@ -17,39 +20,105 @@ from ingestion.errors import FileRejected
 from ingestion.mapping import TableMapping
 
 HEADER_SEARCH_ROWS = 40
+HEAD_BYTES = 262_144  # enough text to find the header in; the data rows are read by polars
+BATCH_ROWS = 100_000
+_BLOCK = 1 << 22
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"
-TOTAL_LABEL = r"^(?i:jumlah|total|grand total)\b"
-FOOTNOTE = r"^(?i:sumber|keterangan|catatan|note|source)\b|^\*"
+_BOM = b"\xef\xbb\xbf"
+# Matched against untrimmed cells; ASCII word boundaries (?-u:\b) keep the regexes on the fast DFA engine.
+_LABEL = r"(?i:jumlah|total|grand total)(?-u:\b)"
+TOTAL_LABEL = rf"^\s*{_LABEL}"
+BLANK_OR_TOTAL_LABEL = rf"^\s*(?:$|{_LABEL})"
+FOOTNOTE = r"^\s*(?:(?i:sumber|keterangan|catatan|note|source)(?-u:\b)|\*)"
+
+
+@dataclass
+class RowBatch:
+    """Data rows of one batch: columns c0..cN (str) and row_number (the 1-based row an editor shows)."""
+
+    frame: pl.DataFrame
+    skipped: int  # totals rows and footnotes: not data, counted
+    truncated_row: int | None  # set on the last batch when the file's last row is cut short
 
 
 @dataclass
 class Grid:
-    """All cells as text; ``row_number`` is the 1-based row a spreadsheet or text editor shows."""
+    """The file's layout (headers, mapped columns, title rows) and a way to read its data rows."""
 
-    frame: pl.DataFrame  # columns c0..cN (str) and row_number (int)
+    name: str
     preamble: list[str]  # text of the rows above the header (titles: dates, registry numbers)
     headers: list[str]
     table: TableMapping
     columns: dict[str, str]  # canonical field -> grid column
-    truncated_row: int | None = None  # row number of a last row cut short
-    skipped_rows: int = 0  # totals rows and footnotes: not data
+    header_row: int  # 1-based row number of the (last) header row
+    scan_rows: Callable[[], pl.LazyFrame] = field(repr=False)  # every row below the header, unclassified
+    cut_short: bool = False  # the file ends in the middle of its last row
+    _keep: object = field(default=None, repr=False)  # a transcoded copy's TemporaryDirectory: lives as long as the grid
 
+    def header_of(self, field_name: str) -> str:
+        return self.headers[int(self.columns[field_name][1:])]
 
-def _decode(data: bytes, name: str) -> str:
-    if data.startswith(b"\xef\xbb\xbf"):
+    def batches(self, rows: int = BATCH_ROWS) -> Iterator[RowBatch]:
+        """Data rows in batches; blank rows dropped, totals rows and footnotes counted as skipped."""
+        pending, kept = None, 0
         try:
-            return data[3:].decode("utf-8")
-        except UnicodeDecodeError as e:
-            raise FileRejected(name, f"starts with a UTF-8 mark but byte {e.start + 3} is not UTF-8") from None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252")  # Excel's "CSV" on Indonesian Windows; strict: never lossy
-    except UnicodeDecodeError as e:
-        raise FileRejected(name, f"is neither UTF-8 nor Windows-1252 text (undecodable byte at offset {e.start})") from None
+            for raw in self.scan_rows().collect_batches(chunk_size=rows):
+                if pending is not None:
+                    batch = _classify(pending, None)
+                    kept += batch.frame.height
+                    yield batch
+                pending = raw
+        except pl.exceptions.PolarsError as e:
+            raise FileRejected(self.name, f"is not a readable CSV file ({str(e).splitlines()[0][:200]})") from None
+        last = _classify(pending, self.cut_short) if pending is not None and pending.height else None
+        if last is None or kept + last.frame.height == 0:
+            raise FileRejected(self.name, f"has a header row (row {self.header_row}) but no data rows")
+        yield last
+
+    def duplicated_values(self, value: pl.Expr) -> pl.DataFrame:
+        """``row_number`` and ``value`` (an expression over grid columns) of the data rows whose non-null value
+        is on more than one data row: one pass over the file that reads only the columns it needs.
+
+        Totals rows are not data; they are excluded after the first cut (only rows with a repeated value are
+        looked at), then the rest is checked again. Blank rows and footnotes have no value to repeat."""
+        labels = [f"c{i}" for i in range(min(3, len(self.headers)))]
+        repeated = pl.col("value").is_not_null() & pl.col("value").is_duplicated()
+        try:
+            return (self.scan_rows().select(pl.col("row_number").cast(pl.Int64), value.alias("value"), *labels)
+                    .filter(repeated).filter(~_totals_row(labels)).filter(repeated)
+                    .select("row_number", "value").collect())
+        except pl.exceptions.PolarsError as e:
+            raise FileRejected(self.name, f"is not a readable CSV file ({str(e).splitlines()[0][:200]})") from None
+
+    @cached_property
+    def whole(self) -> RowBatch:
+        """All data rows at once, for the small sources (BPS tables, OPD lists) that parse whole files."""
+        parts = list(self.batches())
+        return RowBatch(pl.concat([p.frame for p in parts]), sum(p.skipped for p in parts),
+                        next((p.truncated_row for p in parts if p.truncated_row is not None), None))
+
+
+def _classify(raw: pl.DataFrame, cut_short: bool | None) -> RowBatch:
+    """Drops blank rows, totals rows and footnotes. Null checks on every column, text checks on the first three."""
+    raw = raw.with_columns(pl.col("row_number").cast(pl.Int64))
+    grid_cols = [c for c in raw.columns if c != "row_number"]
+    filled = pl.sum_horizontal([pl.col(c).is_not_null().cast(pl.Int32) for c in grid_cols])
+    is_footnote = pl.col(grid_cols[0]).str.contains(FOOTNOTE).fill_null(False) & (filled <= 1)
+    marks = raw.lazy().select((filled == 0).alias("blank"), (_totals_row(grid_cols[:3]) | is_footnote).alias("skip")
+                              ).collect()
+    blank, skip = marks.get_column("blank"), marks.get_column("skip")
+    drop = blank | skip
+    kept = raw.filter(~drop) if drop.any() else raw  # most batches drop nothing: no copy
+    truncated = raw.get_column("row_number")[-1] if cut_short and raw.height else None
+    return RowBatch(kept, int((skip & ~blank).sum()), truncated)
+
+
+def _totals_row(label_columns: list[str]) -> pl.Expr:
+    """A totals row carries its label ("Jumlah", "Total") where a key would be, and no key of its own."""
+    key_empty_or_label = pl.col(label_columns[0]).str.contains(BLANK_OR_TOTAL_LABEL).fill_null(True)
+    return key_empty_or_label & pl.any_horizontal(
+        [pl.col(c).str.contains(TOTAL_LABEL).fill_null(False) for c in label_columns])
 
 
 def _score(table: TableMapping, cells: list[str | None]) -> int:
@@ -91,57 +160,44 @@ def _check_required(table: TableMapping, headers: list[str], name: str) -> dict[
     return matched
 
 
-def _sniff_separator(lines: list[str]) -> str:
-    sample = "\n".join(lines)
-    counts = {sep: sample.count(sep) for sep in (";", ",", "\t")}
-    return max(counts, key=counts.get)
+@dataclass
+class _Layout:
+    headers: list[str]
+    first: int  # index of the first header row
+    data_start: int  # index of the first data row
+    columns: dict[str, str]
+    width: int
+
+
+def _layout(table: TableMapping, rows: list[list[str | None]], header_index: int, name: str) -> _Layout:
+    """Header cells (one row, or two combined) and where the data starts."""
+    row = rows[header_index]
+    above = rows[header_index - 1] if header_index > 0 else None
+    below = rows[header_index + 1] if header_index + 1 < len(rows) else None
+    if above is not None and _score(table, above) > 0:  # this row is the lower half of a two-row header
+        headers, first, data_start = _combine_two_row_header(table, above, row), header_index - 1, header_index + 1
+    elif below is not None and _score(table, below) > 0:
+        headers, first, data_start = _combine_two_row_header(table, row, below), header_index, header_index + 2
+    else:
+        headers, first, data_start = [c or "" for c in row], header_index, header_index + 1
+    matched = _check_required(table, headers, name)
+    width = max(len(r) for r in rows[first:data_start])
+    headers = headers + [""] * (width - len(headers))
+    return _Layout(headers, first, data_start, {f: f"c{i}" for f, i in matched.items()}, width)
 
 
 def read_grid(path: Path, tables: dict[str, TableMapping], name: str | None = None) -> Grid:
     name = name or path.name
-    data = path.read_bytes()
-    if not data.strip():
+    with path.open("rb") as f:
+        head = f.read(HEAD_BYTES)
+        complete = not f.read(1)
+    if not head.strip() and complete:
         raise FileRejected(name, "is empty")
-    if data.startswith(_ZIP_MAGIC) or data.startswith(_OLE_MAGIC):
+    if head.startswith(_ZIP_MAGIC) or head.startswith(_OLE_MAGIC):
         return _read_xlsx(path, tables, name)
-    if path.suffix.lower() in (".xlsx", ".xls", ".xlsm") or b"\x00" in data[:8192]:
+    if path.suffix.lower() in (".xlsx", ".xls", ".xlsm") or b"\x00" in head[:8192]:
         raise FileRejected(name, "is not a readable spreadsheet or text file (binary content)")
-    return _read_csv(data, tables, name)
-
-
-def _finish(frame: pl.DataFrame, header_index: int, table: TableMapping, name: str, preamble: list[str],
-            first_row_number: int) -> Grid:
-    """Splits header from data, drops blank rows, totals rows and footnotes (counted, not lost)."""
-    columns = list(frame.columns)
-    head_rows = [list(r) for r in frame.slice(0, min(frame.height, header_index + 2)).rows()]
-    row = head_rows[header_index]
-    above = head_rows[header_index - 1] if header_index > 0 else None
-    below = head_rows[header_index + 1] if header_index + 1 < len(head_rows) else None
-    if above is not None and _score(table, above) > 0:  # this row is the lower half of a two-row header
-        headers, data_start = _combine_two_row_header(table, above, row), header_index + 1
-    elif below is not None and _score(table, below) > 0:
-        headers, data_start = _combine_two_row_header(table, row, below), header_index + 2
-    else:
-        headers, data_start = [c or "" for c in row], header_index + 1
-    matched = _check_required(table, headers, name)
-    grid_cols = [f"c{i}" for i in range(len(columns))]
-    body = frame.rename(dict(zip(columns, grid_cols))).with_row_index("row_number", offset=first_row_number)
-    body = body.slice(data_start).with_columns(pl.col("row_number").cast(pl.Int64))
-    # Cheap row classification: null checks on every column, text checks on the first three only.
-    filled = pl.sum_horizontal([pl.col(c).is_not_null().cast(pl.Int32) for c in grid_cols])
-    blank = filled == 0
-    label_cells = [pl.col(c).str.strip_chars() for c in grid_cols[:3]]
-    # A totals row carries its label where a key would be, and no key of its own.
-    key_empty_or_label = label_cells[0].is_null() | (label_cells[0] == "") | label_cells[0].str.contains(TOTAL_LABEL)
-    is_total = key_empty_or_label.fill_null(True) & pl.any_horizontal(
-        [c.str.contains(TOTAL_LABEL).fill_null(False) for c in label_cells])
-    is_footnote = label_cells[0].str.contains(FOOTNOTE).fill_null(False) & (filled <= 1)
-    kept = body.filter(~blank & ~is_total & ~is_footnote)
-    skipped = body.height - kept.height - body.filter(blank).height
-    if kept.height == 0:
-        raise FileRejected(name, f"has a header row (row {first_row_number + header_index}) but no data rows")
-    return Grid(kept, preamble, headers, table, {f: grid_cols[i] for f, i in matched.items()},
-                skipped_rows=skipped)
+    return _read_csv(path, head, complete, tables, name)
 
 
 def _read_xlsx(path: Path, tables: dict[str, TableMapping], name: str) -> Grid:
@@ -152,52 +208,114 @@ def _read_xlsx(path: Path, tables: dict[str, TableMapping], name: str) -> Grid:
         raise FileRejected(name, f"is not a readable XLSX workbook ({type(e).__name__}: {str(e)[:200]})") from None
     if frame.height == 0:
         raise FileRejected(name, "has an empty first sheet")
-    rows = frame.slice(0, HEADER_SEARCH_ROWS).rows()
-    table, header_index = _choose(tables, [list(r) for r in rows], name)
-    preamble = [" ".join(str(c) for c in r if c) for r in rows[:header_index]]
-    return _finish(frame, header_index, table, name, preamble, first_row_number=1)
+    rows = [list(r) for r in frame.slice(0, HEADER_SEARCH_ROWS).rows()]
+    table, header_index = _choose(tables, rows, name)
+    layout = _layout(table, rows, header_index, name)
+    body = (frame.rename(dict(zip(frame.columns, [f"c{i}" for i in range(frame.width)])))
+            .with_row_index("row_number", offset=1).slice(layout.data_start))
+    preamble = [" ".join(str(c) for c in r if c) for r in rows[:layout.first]]
+    return Grid(name, preamble, layout.headers, table, layout.columns, header_row=layout.data_start,
+                scan_rows=body.lazy)
 
 
-def _utf8_body(data: bytes, name: str) -> bytes:
-    """The file as UTF-8 bytes: as it is when it already is UTF-8 (no copy through str), else decoded."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
+def _utf8_source(path: Path, name: str) -> tuple[Path, object]:
+    """A UTF-8 file to scan: the file itself when it is UTF-8 (checked block by block, no copy in
+    memory), else a temporary UTF-8 copy of its strict Windows-1252 decoding (never lossy)."""
+    carry, offset = b"", 0
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(_BLOCK), b""):
+            block = carry + block
+            cut = block.rfind(b"\n") + 1  # a line break never falls inside a multi-byte character
+            whole, carry = (block[:cut], block[cut:]) if cut else (b"", block)
+            try:
+                pl.Series([whole], dtype=pl.Binary).cast(pl.String)
+            except pl.exceptions.ComputeError:
+                return _transcoded(path, name, offset + _bad_byte(whole))
+            offset += len(whole)
     try:
-        data.decode("utf-8")  # validation only; the bytes go to polars unchanged
-        return data
-    except UnicodeDecodeError:
-        return _decode(data, name).encode("utf-8")
+        carry.decode("utf-8")
+    except UnicodeDecodeError as e:
+        return _transcoded(path, name, offset + e.start)
+    return path, None
 
 
-def _read_csv(data: bytes, tables: dict[str, TableMapping], name: str) -> Grid:
-    if data.startswith(b"\xef\xbb\xbf"):
-        _decode(data[:65536].rsplit(b"\n", 1)[0] if len(data) > 65536 else data, name)  # a clear error for bad BOM files
-    body = _utf8_body(data, name)
-    head = body[:262_144].decode("utf-8", errors="replace")  # only the first lines are needed to find the header
-    head_lines = head.splitlines()[:HEADER_SEARCH_ROWS]
-    separator = _sniff_separator(head_lines)
-    head_rows = [list(r) for r in csv.reader(head_lines, delimiter=separator)]
-    table, header_index = _choose(tables, head_rows, name)
-    start = header_index - 1 if header_index > 0 and _score(table, head_rows[header_index - 1]) > 0 else header_index
-    preamble = [" ".join(c for c in r if c) for r in head_rows[:start]]
+def _bad_byte(block: bytes) -> int:
+    try:
+        block.decode("utf-8")
+    except UnicodeDecodeError as e:
+        return e.start
+    return 0
+
+
+def _transcoded(path: Path, name: str, bad_offset: int) -> tuple[Path, object]:
+    with path.open("rb") as f:
+        if f.read(3) == _BOM:
+            raise FileRejected(name, f"starts with a UTF-8 mark but byte {bad_offset} is not UTF-8")
+    folder = tempfile.TemporaryDirectory(prefix="koperasi-utf8-")
+    target = Path(folder.name) / "utf8.csv"
     offset = 0
-    for _ in range(start):
-        offset = body.index(b"\n", offset) + 1
-    try:
-        frame = pl.read_csv(io.BytesIO(body[offset:] if offset else body), separator=separator, has_header=False,
-                            infer_schema=False, truncate_ragged_lines=True, quote_char='"')
-    except pl.exceptions.PolarsError as e:
-        raise FileRejected(name, f"is not a readable CSV file ({str(e).splitlines()[0][:200]})") from None
-    grid = _finish(frame, header_index - start, table, name, preamble, first_row_number=start + 1)
-    grid.truncated_row = _truncated_last_row(body[-65536:].decode("utf-8", errors="replace"), separator, frame.width,
-                                             start, frame.height)
-    return grid
+    with path.open("rb") as source, target.open("wb") as out:
+        for block in iter(lambda: source.read(_BLOCK), b""):
+            try:  # Excel's "CSV" on Indonesian Windows; one byte per character, so blocks decode alone
+                out.write(block.decode("cp1252").encode("utf-8"))
+            except UnicodeDecodeError as e:
+                folder.cleanup()
+                raise FileRejected(name, "is neither UTF-8 nor Windows-1252 text "
+                                         f"(undecodable byte at offset {offset + e.start})") from None
+            offset += len(block)
+    return target, folder
 
 
-def _truncated_last_row(text: str, separator: str, width: int, header_index: int, rows: int) -> int | None:
+def _sniff_separator(lines: list[str]) -> str:
+    sample = "\n".join(lines)
+    counts = {sep: sample.count(sep) for sep in (";", ",", "\t")}
+    return max(counts, key=counts.get)
+
+
+def _head_records(text: str, separator: str) -> tuple[list[list[str]], list[int]]:
+    """The first records of the file and, for each, how many lines it ends after (quoted line breaks count)."""
+    lines = [line + "\n" for line in text.split("\n")]
+    reader = csv.reader(lines, delimiter=separator)
+    records, ends = [], []
+    for record in reader:
+        records.append(record)
+        ends.append(reader.line_num)
+        if len(records) >= HEADER_SEARCH_ROWS + 2:
+            break
+    return records, ends
+
+
+def _read_csv(path: Path, head: bytes, complete: bool, tables: dict[str, TableMapping], name: str) -> Grid:
+    source, keep = _utf8_source(path, name)
+    if keep is not None:
+        with source.open("rb") as f:
+            head = f.read(HEAD_BYTES)
+    text = head.decode("utf-8", errors="replace").removeprefix("\ufeff")
+    if not complete:
+        text = text[: text.rfind("\n") + 1]  # the last line of the head may be cut: not a record
+    separator = _sniff_separator(text.splitlines()[:HEADER_SEARCH_ROWS])
+    records, ends = _head_records(text, separator)
+    table, header_index = _choose(tables, records, name)
+    layout = _layout(table, records, header_index, name)
+    data_line = ends[layout.data_start - 1]  # lines above the first data row
+    schema = {f"c{i}": pl.String for i in range(layout.width)}
+
+    def scan_rows() -> pl.LazyFrame:
+        return pl.scan_csv(source, has_header=False, separator=separator, skip_lines=data_line, schema=schema,
+                           missing_columns="insert", truncate_ragged_lines=True, quote_char='"',
+                           raise_if_empty=False, row_index_name="row_number", row_index_offset=data_line + 1)
+
+    preamble = [" ".join(c for c in r if c) for r in records[:layout.first]]
+    return Grid(name, preamble, layout.headers, table, layout.columns, header_row=data_line, scan_rows=scan_rows,
+                cut_short=_cut_short(source, separator, layout.width), _keep=keep)
+
+
+def _cut_short(path: Path, separator: str, width: int) -> bool:
     """A file that does not end with a line break and whose last row has too few cells was cut off."""
-    if text.endswith(("\n", "\r")):
-        return None
-    last_line = text.rsplit("\n", 1)[-1]
-    cells = next(csv.reader([last_line], delimiter=separator), [])
-    return header_index + rows if len(cells) < width else None
+    with path.open("rb") as f:
+        f.seek(max(0, path.stat().st_size - 65536))
+        tail = f.read().decode("utf-8", errors="replace")
+    if tail.endswith(("\n", "\r")):
+        return False
+    cells = next(csv.reader([tail.rsplit("\n", 1)[-1]], delimiter=separator), [])
+    return len(cells) < width
