@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import shutil
+import threading
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -105,19 +107,19 @@ def land(con: duckdb.DuckDBPyConnection, *, source: str, file: str, sha256: str,
     ingested_at = _now()
     landed = Landed()
     quarantined: list[pl.DataFrame] = []
-    lineage = [pl.lit(file).alias("_source_file"), pl.lit(sha256).alias("_source_sha256"),
-               pl.lit(ingested_at).alias("_ingested_at")]
 
     def rows() -> Iterator[pa.Table]:
         for batch in parsed.batches:
             landed.add(batch)
             if batch.quarantine.height:
                 quarantined.append(batch.quarantine)
-            yield batch.rows.with_columns(lineage).to_arrow(compat_level=pl.CompatLevel.oldest())
+            yield batch.rows.to_arrow()
 
     con.execute("BEGIN TRANSACTION")
     try:
-        _insert_stream(con, f"raw.{parsed.table}", rows())
+        # Lineage constants are added by DuckDB: a constant costs it nothing, a column of copies would.
+        _insert_stream(con, f"raw.{parsed.table}", rows(), {"_source_file": file, "_source_sha256": sha256,
+                                                           "_ingested_at": ingested_at})
         if quarantined:
             quarantine = pl.concat(quarantined).with_columns(
                 pl.lit(source).alias("source"), pl.lit(file).alias("file"), pl.lit(sha256).alias("sha256"),
@@ -137,9 +139,11 @@ def land(con: duckdb.DuckDBPyConnection, *, source: str, file: str, sha256: str,
     return landed
 
 
-def _insert_stream(con: duckdb.DuckDBPyConnection, table: str, tables: Iterator[pa.Table]) -> None:
+def _insert_stream(con: duckdb.DuckDBPyConnection, table: str, tables: Iterator[pa.Table],
+                   constants: dict[str, object]) -> None:
     """Inserts a stream of Arrow tables with one statement. An exception raised while producing the stream
     (a file rejected midway) is re-raised as itself, not as DuckDB's wrapper of it."""
+    tables = _prefetched(tables)
     first = next(tables, None)
     if first is None:
         return
@@ -157,13 +161,51 @@ def _insert_stream(con: duckdb.DuckDBPyConnection, table: str, tables: Iterator[
     reader = pa.RecordBatchReader.from_batches(first.schema, record_batches())
     con.register("landing_stream", reader)
     try:
-        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM landing_stream")
+        extra = "".join(f", ? AS {name}" for name in constants)
+        con.execute(f"INSERT INTO {table} BY NAME SELECT *{extra} FROM landing_stream", list(constants.values()))
     except duckdb.Error:
         if failure:
             raise failure[0] from None
         raise
     finally:
         con.unregister("landing_stream")
+
+
+def _prefetched(items: Iterator[pa.Table], depth: int = 1) -> Iterator[pa.Table]:
+    """Produces the items in a thread, so that polars parses the next batch while DuckDB stores this one
+    (both release the GIL). At most ``depth`` items wait, which bounds memory."""
+    ready: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def hand_over(item: object) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not hand_over(item):
+                    return
+            hand_over(done)
+        except BaseException as e:  # handed to the consumer, raised there
+            hand_over(e)
+
+    producer = threading.Thread(target=produce, name="koperasi-parse", daemon=True)
+    producer.start()
+    try:
+        while (item := ready.get()) is not done:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        producer.join()
 
 
 def record_file(con: duckdb.DuckDBPyConnection, *, sha256: str, source: str, file: str, archived_as: str | None,

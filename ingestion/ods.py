@@ -20,26 +20,33 @@ TEXT_FIELDS = ("cooperative_name", "legal_entity_number", "district", "cooperati
 CATEGORY_FIELDS = ("cooperative_type", "cooperative_form")
 
 
-def _spellings(frame: pl.DataFrame, column: str) -> list[str]:
-    return [s for s in frame.get_column(column).str.strip_chars().drop_nulls().unique().to_list() if s]
+def _spellings(frame: pl.DataFrame, column: str) -> dict[str, str]:
+    """The distinct filled cells of a batch column -> the same trimmed (trimming the few distinct values only)."""
+    raw = frame.get_column(column).drop_nulls().unique()
+    return {r: t for r, t in zip(raw.to_list(), raw.str.strip_chars().to_list()) if t}
 
 
-def _region(grid: Grid, frame: pl.DataFrame, text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-    codes = {s: resolve_region(s) for s in _spellings(frame, grid.columns["region"])}
-    unknown = {s: f"column '{grid.header_of('region')}' (region): '{s}' is not a region of Sumatera Utara "
-                  f"(closest: {', '.join(closest_region_names(s))})" for s, c in codes.items() if c is None}
-    value = text.replace_strict({s: c for s, c in codes.items() if c}, default=None, return_dtype=pl.String)
-    error = text.replace_strict(unknown, default=None, return_dtype=pl.String)
-    return value, error
+def _lookup(column: str, mapping: dict[str, str | None]) -> pl.Expr:
+    """Each raw cell looked up by its spelling (a hash lookup per cell, no text built)."""
+    return pl.col(column).replace_strict({k: v for k, v in mapping.items() if v is not None}, default=None,
+                                         return_dtype=pl.String)
 
 
-def _category(grid: Grid, frame: pl.DataFrame, field: str, text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-    canon = {s: grid.table.canonical_value(field, s) for s in _spellings(frame, grid.columns[field])}
+def _region(grid: Grid, frame: pl.DataFrame) -> tuple[pl.Expr, pl.Expr]:
+    column = grid.columns["region"]
+    codes = {raw: (text, resolve_region(text)) for raw, text in _spellings(frame, column).items()}
+    unknown = {raw: f"column '{grid.header_of('region')}' (region): '{text}' is not a region of Sumatera Utara "
+                    f"(closest: {', '.join(closest_region_names(text))})" for raw, (text, code) in codes.items() if code is None}
+    return _lookup(column, {raw: code for raw, (_, code) in codes.items()}), _lookup(column, unknown)
+
+
+def _category(grid: Grid, frame: pl.DataFrame, field: str) -> tuple[pl.Expr, pl.Expr]:
+    column = grid.columns[field]
+    canon = {raw: (text, grid.table.canonical_value(field, text)) for raw, text in _spellings(frame, column).items()}
     accepted = sorted(set(grid.table.values.get(field, {}).values()))
-    unknown = {s: f"column '{grid.header_of(field)}' ({field}): '{s}' is not one of {', '.join(accepted)}"
-               for s, c in canon.items() if c is None}
-    return (text.replace_strict({s: c for s, c in canon.items() if c}, default=None, return_dtype=pl.String),
-            text.replace_strict(unknown, default=None, return_dtype=pl.String))
+    unknown = {raw: f"column '{grid.header_of(field)}' ({field}): '{text}' is not one of {', '.join(accepted)}"
+               for raw, (text, value) in canon.items() if value is None}
+    return _lookup(column, {raw: value for raw, (_, value) in canon.items()}), _lookup(column, unknown)
 
 
 def _duplicated_registry_numbers(grid: Grid) -> dict[str, str]:
@@ -57,42 +64,63 @@ def parse_ods(grid: Grid, snapshot_date: date) -> ParsedFile:
     return ParsedFile("ods_cooperatives", batches, snapshot_date=snapshot_date)
 
 
-def _rules(grid: Grid) -> dict[str, parsing.Parsed]:
+def _rules(grid: Grid, frame: pl.DataFrame) -> dict[str, parsing.Parsed]:
+    """The parsing rule of each typed field, in its cheapest form that is exact for this batch's cells."""
     cols, header = grid.columns, grid.header_of
-    rules = {"cooperative_nik": parsing.registry_number(cols["cooperative_nik"], header("cooperative_nik"))}
+    numbers = [f for f in COUNT_FIELDS + NON_NEGATIVE_MONEY + SIGNED_MONEY if f in cols]
+    facts = {f"decorated_{f}": parsing.may_be_decorated(cols[f]) for f in numbers}
+    facts["plain_nik"] = parsing.all_match(cols["cooperative_nik"], parsing.PLAIN_REGISTRY_NUMBER)
+    if "legal_entity_date" in cols:
+        facts["plain_date"] = parsing.all_match(cols["legal_entity_date"], parsing.PLAIN_DATE)
+    facts = frame.select(**facts).row(0, named=True)
+
+    rules = {"cooperative_nik": parsing.registry_number(cols["cooperative_nik"], header("cooperative_nik"),
+                                                        plain=facts["plain_nik"])}
     if "legal_entity_date" in cols:
         rules["legal_entity_date"] = parsing.calendar_date(cols["legal_entity_date"], header("legal_entity_date"),
-                                                           excel_serials=True)
+                                                           excel_serials=True, plain=facts["plain_date"])
     if "last_rat_year" in cols:
         rules["last_rat_year"] = parsing.year(cols["last_rat_year"], header("last_rat_year"))
     for field in BOOLEAN_FIELDS:
         if field in cols:
-            rules[field] = parsing.boolean(cols[field], header(field))
-    for field in COUNT_FIELDS + NON_NEGATIVE_MONEY + SIGNED_MONEY:
-        if field in cols:
-            rules[field] = parsing.whole_number(cols[field], header(field), allow_negative=field in SIGNED_MONEY)
+            rules[field] = parsing.boolean(cols[field], header(field),
+                                           spellings=list(_spellings(frame, cols[field]).values()))
+    for field in numbers:
+        rules[field] = parsing.whole_number(cols[field], header(field), allow_negative=field in SIGNED_MONEY,
+                                            decorated=facts[f"decorated_{field}"])
     return rules
+
+
+def _texts(grid: Grid, frame: pl.DataFrame) -> dict[str, pl.Expr]:
+    """The trimmed cell of every mapped field (names and other free text also get non-breaking spaces normalised)."""
+    cols = grid.columns
+    free_text = [f for f in TEXT_FIELDS if f in cols]
+    nbsp = frame.select(parsing.has_nbsp(cols[f]).alias(f) for f in free_text).row(0, named=True) if free_text else {}
+    looked_up = {"region", *CATEGORY_FIELDS}  # read by spelling from the raw cells, see _lookup
+    return {f"_t_{field}": (parsing.clean_text(column, nbsp=nbsp[field]) if field in nbsp else parsing.cell(column))
+            for field, column in cols.items() if field not in looked_up}
 
 
 def _parse_batch(grid: Grid, rows: RowBatch, snapshot_date: date, duplicates: dict[str, str]) -> Batch:
     """Three stages, each column computed once: trimmed cells (_t_), parsed values (_v_), the checks."""
     cols, frame = grid.columns, rows.frame
-    rules = _rules(grid)
-    texts = {f"_t_{field}": (parsing.clean_text(column) if field in TEXT_FIELDS else parsing.cell(column))
-             for field, column in cols.items()}
+    rules = _rules(grid, frame)
+    texts = _texts(grid, frame)
 
     def text(field: str) -> pl.Expr:
         return pl.col(f"_t_{field}")
 
     values = {f"_v_{field}": rule.value_of(text(field)) for field, rule in rules.items()}
     checks: list[tuple] = [truncated_check(rows.truncated_row)]
-    checks += [("missing_required", parsing.required(cols[f], grid.header_of(f), text(f))) for f in grid.table.required]
+    for field in grid.table.required:
+        trimmed = text(field) if f"_t_{field}" in texts else None  # looked-up fields have no trimmed column
+        checks.append(("missing_required", parsing.required(cols[field], grid.header_of(field), trimmed)))
     checks += [rule.staged(f"_t_{field}", f"_v_{field}") for field, rule in rules.items()]
-    values["_v_region_code"], region_error = _region(grid, frame, text("region"))
+    values["_v_region_code"], region_error = _region(grid, frame)
     checks.append(("unknown_region", region_error))
     for field in CATEGORY_FIELDS:
         if field in cols:
-            values[f"_v_{field}"], error = _category(grid, frame, field, text(field))
+            values[f"_v_{field}"], error = _category(grid, frame, field)
             checks.append(("unknown_category", error))
     for field in TEXT_FIELDS:
         if field in cols:

@@ -86,10 +86,27 @@ def cell(column: str) -> pl.Expr:
     return pl.when(text != "").then(text)
 
 
-def clean_text(column: str) -> pl.Expr:
-    """Trimmed text with non-breaking spaces normalised; empty cells become null."""
-    text = pl.col(column).str.replace_all("\u00a0", " ", literal=True).str.strip_chars()
+def clean_text(column: str, *, nbsp: bool = True) -> pl.Expr:
+    """Trimmed text with non-breaking spaces normalised; empty cells become null.
+    (``nbsp=False``: no cell has one, see ``has_nbsp``.)"""
+    text = pl.col(column)
+    text = (text.str.replace_all("\u00a0", " ", literal=True) if nbsp else text).str.strip_chars()
     return pl.when(text != "").then(text)
+
+
+# Facts about the raw cells of one batch, each one cheap pass without building strings, that let the rules
+# skip work; raw-cell facts hold for the trimmed cells too, so they never change a result.
+def has_nbsp(column: str) -> pl.Expr:
+    return pl.col(column).str.contains("\u00a0", literal=True).any()
+
+
+def all_match(column: str, pattern: str) -> pl.Expr:
+    """Every filled cell matches the pattern."""
+    return pl.col(column).str.contains(pattern).fill_null(True).all()
+
+
+PLAIN_REGISTRY_NUMBER = r"^[0-9]{16}$"
+PLAIN_DATE = r"^[0-9]{2}-[0-9]{2}-[0-9]{4}$"  # DD-MM-YYYY
 
 
 def _describe(column: str, header: str) -> str:
@@ -100,13 +117,22 @@ def _problem(column: str, header: str, text: pl.Expr, what: str) -> pl.Expr:
     return pl.format(f"{_describe(column, header)}: '{{}}' {what}", text)
 
 
-def whole_number(column: str, header: str = "", *, allow_negative: bool = False, nil_is_zero: bool = True) -> Parsed:
-    """Indonesian whole numbers: thousands with '.', optional ',00', optional 'Rp', '-' for nil."""
+def may_be_decorated(column: str) -> pl.Expr:
+    """Whether any cell of the column could carry 'Rp' or a ',00' fraction (a cheap character search)."""
+    return pl.col(column).str.contains(r"[,rR]").any()
+
+
+def whole_number(column: str, header: str = "", *, allow_negative: bool = False, nil_is_zero: bool = True,
+                 decorated: bool = True) -> Parsed:
+    """Indonesian whole numbers: thousands with '.', optional ',00', optional 'Rp', '-' for nil.
+
+    ``decorated=False`` (no cell has 'Rp' or a fraction, see ``may_be_decorated``) skips two text
+    replacements per cell; the shape check is the same either way."""
     nil_value = pl.lit(0, pl.Int64) if nil_is_zero else pl.lit(None, pl.Int64)
 
     def value_of(text: pl.Expr) -> pl.Expr:
-        digits = (text.str.replace(_CURRENCY, "").str.replace(_ZERO_FRACTION, "")
-                  .str.replace_all(".", "", literal=True))
+        bare = text.str.replace(_CURRENCY, "").str.replace(_ZERO_FRACTION, "") if decorated else text
+        digits = bare.str.replace_all(".", "", literal=True)
         # Only text of the right shape is converted, so "1.23.456" never becomes 123456.
         number = pl.when(text.str.contains(_WHOLE_NUMBER)).then(digits.cast(pl.Int64, strict=False))
         return pl.when(text == _NIL).then(nil_value).otherwise(number)
@@ -127,10 +153,13 @@ def _none_parsed(text: pl.Expr, value: pl.Expr) -> pl.Expr:
     return text.is_not_null() & value.is_null()
 
 
-def registry_number(column: str, header: str = "") -> Parsed:
-    """A 16-digit Nomor Induk Koperasi. Excel's scientific notation is unrecoverable: never guessed."""
+def registry_number(column: str, header: str = "", *, plain: bool = False) -> Parsed:
+    """A 16-digit Nomor Induk Koperasi. Excel's scientific notation is unrecoverable: never guessed.
+    (``plain``: every cell is 16 digits already, see ``all_match(column, PLAIN_REGISTRY_NUMBER)``.)"""
 
     def value_of(text: pl.Expr) -> pl.Expr:
+        if plain:
+            return text
         return text.str.replace_all(r"[\s.\-]", "").str.extract(_NIK, 1)
 
     def message_of(text: pl.Expr, value: pl.Expr) -> pl.Expr:
@@ -141,14 +170,27 @@ def registry_number(column: str, header: str = "") -> Parsed:
     return Parsed(column, "invalid_registry_number", value_of, _none_parsed, message_of)
 
 
-def boolean(column: str, header: str = "") -> Parsed:
-    return Parsed(column, "invalid_boolean",
-                  lambda text: text.str.to_lowercase().replace_strict(_BOOLEANS, default=None, return_dtype=pl.Boolean),
-                  _none_parsed, lambda text, _: _problem(column, header, text, "is not yes/no (Ya/Tidak)"))
+def boolean(column: str, header: str = "", *, spellings: list[str] | None = None) -> Parsed:
+    """Ya/Tidak and their variants. ``spellings`` (the distinct trimmed cells of the batch) lets the words be
+    looked up once per spelling instead of lower-casing every cell."""
 
-
-def calendar_date(column: str, header: str = "", *, excel_serials: bool = False) -> Parsed:
     def value_of(text: pl.Expr) -> pl.Expr:
+        if spellings is None:
+            return text.str.to_lowercase().replace_strict(_BOOLEANS, default=None, return_dtype=pl.Boolean)
+        known = {s: _BOOLEANS[s.lower()] for s in spellings if s.lower() in _BOOLEANS}
+        return text.replace_strict(known, default=None, return_dtype=pl.Boolean)
+
+    return Parsed(column, "invalid_boolean", value_of, _none_parsed,
+                  lambda text, _: _problem(column, header, text, "is not yes/no (Ya/Tidak)"))
+
+
+def calendar_date(column: str, header: str = "", *, excel_serials: bool = False, plain: bool = False) -> Parsed:
+    """DD-MM-YYYY or YYYY-MM-DD with '-', '/' or '.', a spreadsheet timestamp, or an Excel day number.
+    (``plain``: every cell is DD-MM-YYYY, see ``all_match(column, PLAIN_DATE)``: one pattern to try.)"""
+
+    def value_of(text: pl.Expr) -> pl.Expr:
+        if plain:
+            return text.str.to_date(_DAY_FIRST, strict=False)
         dashed = text.str.replace_all("/", "-", literal=True).str.replace_all(".", "-", literal=True)
         candidates = [dashed.str.to_date(_DAY_FIRST, strict=False), dashed.str.to_date(_YEAR_FIRST, strict=False),
                       pl.when(text.str.contains(_TIMESTAMP)).then(text.str.slice(0, 10).str.to_date(_YEAR_FIRST, strict=False))]

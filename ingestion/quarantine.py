@@ -45,6 +45,9 @@ def record_json(grid: Grid, masked_fields: tuple[str, ...] = ()) -> pl.Expr:
     return pl.struct(parts).struct.json_encode()
 
 
+_EMPTY_QUARANTINE = pl.DataFrame(schema={"source_row": pl.Int64, "reason": pl.String, "message": pl.String,
+                                         "record": pl.String})
+
 Check = tuple  # (reason, error) or (reason, invalid, message): see parsing.Parsed
 
 
@@ -68,14 +71,18 @@ def split(frame: pl.DataFrame | pl.LazyFrame, checks: list[Check], record: pl.Ex
     lazy = frame.lazy()
     for stage in stages:
         lazy = lazy.with_columns(**stage)
-    flagged = lazy.with_columns([invalid.fill_null(False).alias(f) for (_, invalid, _), f in zip(checks, flags)]).collect()
-    any_bad = pl.any_horizontal(flags)
-    # With `output`, only the loaded columns are copied out (not the raw text cells): less memory.
-    good = flagged.lazy().filter(~any_bad).select(output).collect() if output else flagged.filter(~any_bad).drop(flags)
+    flagged = (lazy.with_columns([invalid.fill_null(False).alias(f) for (_, invalid, _), f in zip(checks, flags)])
+               .with_columns(pl.any_horizontal(flags).alias("_any_bad")).collect())
+    bad_rows = flagged.get_column("_any_bad")
+    # With `output`, only the loaded columns are kept (not the raw text cells): less memory.
+    if not bad_rows.any():  # most batches of a large file: nothing to filter, nothing copied
+        return (flagged.select(output) if output else flagged.drop(*flags, "_any_bad")), _EMPTY_QUARANTINE
+    good = flagged.filter(~bad_rows)
+    good = good.select(output) if output else good.drop(*flags, "_any_bad")
     reason = pl.coalesce([pl.when(pl.col(f)).then(pl.lit(code)) for (code, _, _), f in zip(checks, flags)])
     message = pl.concat_str([pl.when(pl.col(f)).then(msg) for (_, _, msg), f in zip(checks, flags)],
                             separator="; ", ignore_nulls=True)
-    bad = flagged.lazy().filter(any_bad).select(
+    bad = flagged.filter(bad_rows).lazy().select(
         pl.col("row_number").alias("source_row"), reason.alias("reason"), message.alias("message"), record.alias("record"))
     return good, bad.collect(engine="in-memory")  # the streaming engine panics on this plan (polars 2.1)
 

@@ -105,3 +105,38 @@ def test_region_spellings(text, code):
 def test_unknown_region_suggests_close_names():
     assert resolve_region("Labuan Bato") is None
     assert any("Labuhanbatu" in name for name in closest_region_names("Labuan Bato"))
+
+
+@pytest.mark.parametrize("text, expected", [("1.234.567", 1_234_567), ("1234567", 1_234_567), ("-", 0)])
+def test_undecorated_fast_path_reads_plain_numbers_alike(text, expected):
+    assert _apply(parsing.whole_number("x", decorated=False), [text]) == ([expected], [None])
+
+
+@pytest.mark.parametrize("text", ["1.23.456", "12.5", "Rp 1.234", "1.234,00"])
+def test_undecorated_fast_path_never_accepts_a_different_number(text):
+    values, errors = _apply(parsing.whole_number("x", decorated=False), [text])
+    assert values[0] in (None, 1234) and (values[0] is None) == (errors[0] is not None)
+    assert values[0] != 123_456
+
+
+def test_decorated_columns_are_detected():
+    frame = pl.DataFrame({"plain": ["1.234", "5"], "rp": ["Rp 5", "6"], "fraction": ["7,00", "8"]})
+    found = frame.select(parsing.may_be_decorated(c).alias(c) for c in frame.columns).row(0, named=True)
+    assert found == {"plain": False, "rp": True, "fraction": True}
+
+
+def test_batch_facts_pick_cheaper_rules_that_agree_with_the_general_ones():
+    plain = {"nik": ["1207123456789012", None], "date": ["12-10-2015", None], "flag": ["Ya", "TIDAK"],
+             "name": ["KSP Horas", " Maju "]}
+    frame = pl.DataFrame(plain)
+    facts = frame.select(nik=parsing.all_match("nik", parsing.PLAIN_REGISTRY_NUMBER),
+                         date=parsing.all_match("date", parsing.PLAIN_DATE), nbsp=parsing.has_nbsp("name")).row(0)
+    assert facts == (True, True, False)
+    pairs = [(parsing.registry_number("nik", plain=True), parsing.registry_number("nik")),
+             (parsing.calendar_date("date", plain=True), parsing.calendar_date("date", excel_serials=True)),
+             (parsing.boolean("flag", spellings=["Ya", "TIDAK"]), parsing.boolean("flag"))]
+    for fast, general in pairs:
+        assert frame.select(fast.value).equals(frame.select(general.value))
+    assert frame.select(parsing.clean_text("name", nbsp=False)).equals(frame.select(parsing.clean_text("name")))
+    assert not pl.DataFrame({"nik": ["1207.1234.5678.9012"]}).select(
+        parsing.all_match("nik", parsing.PLAIN_REGISTRY_NUMBER)).item()
