@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -17,7 +18,7 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 
-from ingestion.quarantine import Batch, ParsedFile
+from ingestion.quarantine import EMPTY_QUARANTINE, Batch, LateFindings, ParsedFile
 
 LINEAGE = "_source_file VARCHAR, _source_sha256 VARCHAR, _source_row INTEGER, _ingested_at TIMESTAMP"
 
@@ -120,6 +121,9 @@ def land(con: duckdb.DuckDBPyConnection, *, source: str, file: str, sha256: str,
         # Lineage constants are added by DuckDB: a constant costs it nothing, a column of copies would.
         _insert_stream(con, f"raw.{parsed.table}", rows(), {"_source_file": file, "_source_sha256": sha256,
                                                            "_ingested_at": ingested_at})
+        late = parsed.late() if parsed.late else None
+        if late is not None:
+            quarantined = _take_back(con, f"raw.{parsed.table}", sha256, late, quarantined, landed)
         if quarantined:
             quarantine = pl.concat(quarantined).with_columns(
                 pl.lit(source).alias("source"), pl.lit(file).alias("file"), pl.lit(sha256).alias("sha256"),
@@ -137,6 +141,31 @@ def land(con: duckdb.DuckDBPyConnection, *, source: str, file: str, sha256: str,
         con.execute("ROLLBACK")
         raise
     return landed
+
+
+def _take_back(con: duckdb.DuckDBPyConnection, table: str, sha256: str, late: LateFindings,
+               quarantined: list[pl.DataFrame], landed: Landed) -> list[pl.DataFrame]:
+    """Applies what only the whole file showed: loaded rows go back out of the table into the quarantine;
+    a row quarantined already for another reason gets the finding added to its message."""
+    columns = ["source_row", "reason", "message", "record"]
+    earlier = pl.concat(quarantined) if quarantined else EMPTY_QUARANTINE
+    findings = late.messages.rename({"message": "finding"})
+    earlier = earlier.join(findings, on="source_row", how="left").with_columns(
+        pl.concat_str(["message", "finding"], separator="; ", ignore_nulls=True).alias("message")).select(columns)
+    loaded = findings.filter(~pl.col("source_row").is_in(earlier.get_column("source_row").implode()))
+    if loaded.height:
+        con.register("late_rows", loaded.select("source_row").to_arrow())
+        con.execute(f"DELETE FROM {table} WHERE _source_sha256 = ? AND _source_row IN (SELECT source_row FROM late_rows)",
+                    [sha256])
+        con.unregister("late_rows")
+        records = late.records(loaded.get_column("source_row").to_list())
+        taken_back = loaded.join(records, on="source_row", how="left").select(
+            "source_row", pl.lit(late.reason).alias("reason"), pl.col("finding").alias("message"), "record")
+        earlier = pl.concat([earlier, taken_back])
+        landed.rows_loaded -= loaded.height
+        landed.rows_quarantined += loaded.height
+        landed.reasons[late.reason] += loaded.height
+    return [earlier]
 
 
 def _insert_stream(con: duckdb.DuckDBPyConnection, table: str, tables: Iterator[pa.Table],
@@ -168,7 +197,8 @@ def _insert_stream(con: duckdb.DuckDBPyConnection, table: str, tables: Iterator[
             raise failure[0] from None
         raise
     finally:
-        con.unregister("landing_stream")
+        with contextlib.suppress(duckdb.TransactionException):  # after a failure: replaced by the next register
+            con.unregister("landing_stream")
 
 
 def _prefetched(items: Iterator[pa.Table], depth: int = 1) -> Iterator[pa.Table]:

@@ -8,7 +8,7 @@ import polars as pl
 
 from ingestion import parsing
 from ingestion.mapping import TableMapping
-from ingestion.quarantine import Batch, ParsedFile, record_json, split, truncated_check
+from ingestion.quarantine import Batch, LateFindings, ParsedFile, record_json, split, truncated_check
 from ingestion.reading import Grid, RowBatch
 from ingestion.regions import closest_region_names, resolve_region
 
@@ -49,19 +49,41 @@ def _category(grid: Grid, frame: pl.DataFrame, field: str) -> tuple[pl.Expr, pl.
     return _lookup(column, {raw: value for raw, (_, value) in canon.items()}), _lookup(column, unknown)
 
 
-def _duplicated_registry_numbers(grid: Grid) -> dict[str, str]:
-    """Registry numbers on more than one row of the file -> those rows ("3, 17"), from one pass over the
-    registry-number column, so that every batch can quarantine every copy."""
-    nik = parsing.registry_number(grid.columns["cooperative_nik"]).value
-    # As numbers: 16 digits fit in 64 bits, and hashing integers is twice as fast as hashing text.
-    repeated = grid.duplicated_values(nik.cast(pl.UInt64)).with_columns(pl.col("value").cast(pl.String).str.zfill(16))
-    return dict(repeated.group_by("value").agg(pl.col("row_number").sort().cast(pl.String).str.join(", ")).iter_rows())
+class _RegistryNumbers:
+    """The valid registry number of every data row, noted batch by batch, so that duplicates within the
+    snapshot are found once the whole file is read (16 digits fit in 64 bits: cheap to keep and compare)."""
+
+    def __init__(self, grid: Grid):
+        self.grid = grid
+        self.seen: list[pl.DataFrame] = []
+
+    def note(self, frame: pl.DataFrame, rule: parsing.Parsed) -> None:
+        self.seen.append(frame.select(pl.col("row_number").alias("source_row"), rule.value.cast(pl.UInt64).alias("nik"))
+                         .drop_nulls())
+
+    def duplicates(self) -> LateFindings | None:
+        """Every copy of a repeated registry number is quarantined: never pick one silently."""
+        if not self.seen:
+            return None
+        numbers = pl.concat(self.seen)
+        repeated = numbers.filter(pl.col("nik").is_duplicated())
+        if repeated.is_empty():
+            return None
+        rows_of = repeated.group_by("nik").agg(pl.col("source_row").sort().cast(pl.String).str.join(", ").alias("rows"))
+        messages = repeated.join(rows_of, on="nik").select("source_row", pl.format(
+            "registry number {} appears more than once in this snapshot (rows {})",
+            pl.col("nik").cast(pl.String).str.zfill(16), pl.col("rows")).alias("message"))
+        return LateFindings("duplicate_registry_number", messages, self.grid_records)
+
+    def grid_records(self, source_rows: list[int]) -> pl.DataFrame:
+        return self.grid.rows_where(pl.col("row_number").is_in(source_rows)).select(
+            pl.col("row_number").alias("source_row"), record_json(self.grid).alias("record"))
 
 
 def parse_ods(grid: Grid, snapshot_date: date) -> ParsedFile:
-    duplicates = _duplicated_registry_numbers(grid)
-    batches = (_parse_batch(grid, rows, snapshot_date, duplicates) for rows in grid.batches())
-    return ParsedFile("ods_cooperatives", batches, snapshot_date=snapshot_date)
+    numbers = _RegistryNumbers(grid)
+    batches = (_parse_batch(grid, rows, snapshot_date, numbers) for rows in grid.batches())
+    return ParsedFile("ods_cooperatives", batches, snapshot_date=snapshot_date, late=numbers.duplicates)
 
 
 def _rules(grid: Grid, frame: pl.DataFrame) -> dict[str, parsing.Parsed]:
@@ -101,7 +123,7 @@ def _texts(grid: Grid, frame: pl.DataFrame) -> dict[str, pl.Expr]:
             for field, column in cols.items() if field not in looked_up}
 
 
-def _parse_batch(grid: Grid, rows: RowBatch, snapshot_date: date, duplicates: dict[str, str]) -> Batch:
+def _parse_batch(grid: Grid, rows: RowBatch, snapshot_date: date, numbers: _RegistryNumbers) -> Batch:
     """Three stages, each column computed once: trimmed cells (_t_), parsed values (_v_), the checks."""
     cols, frame = grid.columns, rows.frame
     rules = _rules(grid, frame)
@@ -126,13 +148,7 @@ def _parse_batch(grid: Grid, rows: RowBatch, snapshot_date: date, duplicates: di
         if field in cols:
             values[f"_v_{field}"] = text(field)
 
-    # Duplicate registry numbers within one snapshot: quarantine every copy, never pick one silently.
-    nik = pl.col("_v_cooperative_nik")
-    rows_of_nik = (nik.replace_strict(duplicates, default=None, return_dtype=pl.String) if duplicates
-                   else pl.lit(None, pl.String))
-    checks.append(("duplicate_registry_number", rows_of_nik.is_not_null(),
-                   pl.format("registry number {} appears more than once in this snapshot (rows {})", nik, rows_of_nik)))
-
+    numbers.note(frame, rules["cooperative_nik"])
     output = [pl.lit(snapshot_date).alias("snapshot_date")]
     output += [pl.col(name).alias(name.removeprefix("_v_")) for name in values]
     output.append(pl.col("row_number").alias("_source_row"))

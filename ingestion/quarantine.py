@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -23,14 +23,28 @@ class Batch:
 
 
 @dataclass
+class LateFindings:
+    """Rows found bad only once the whole file was read: a check across rows, such as duplicate keys.
+
+    Landing takes such rows back out of the loaded ones (or adds the message to a row already
+    quarantined for another reason); ``records`` reads the raw rows again for the quarantine."""
+
+    reason: str
+    messages: pl.DataFrame  # source_row, message
+    records: Callable[[list[int]], pl.DataFrame]  # source rows -> source_row, record
+
+
+@dataclass
 class ParsedFile:
     """What one file turns into: batches for one raw table, produced as landing consumes them (a large
-    file is never in memory whole), and file-level warnings."""
+    file is never in memory whole), file-level warnings, and what only the whole file shows (``late``,
+    called after the last batch)."""
 
     table: str
     batches: Iterable[Batch]
     warnings: list[str] = field(default_factory=list)
     snapshot_date: object = None
+    late: Callable[[], LateFindings | None] | None = None
 
 
 def record_json(grid: Grid, masked_fields: tuple[str, ...] = ()) -> pl.Expr:
@@ -45,7 +59,7 @@ def record_json(grid: Grid, masked_fields: tuple[str, ...] = ()) -> pl.Expr:
     return pl.struct(parts).struct.json_encode()
 
 
-_EMPTY_QUARANTINE = pl.DataFrame(schema={"source_row": pl.Int64, "reason": pl.String, "message": pl.String,
+EMPTY_QUARANTINE = pl.DataFrame(schema={"source_row": pl.Int64, "reason": pl.String, "message": pl.String,
                                          "record": pl.String})
 
 Check = tuple  # (reason, error) or (reason, invalid, message): see parsing.Parsed
@@ -76,7 +90,7 @@ def split(frame: pl.DataFrame | pl.LazyFrame, checks: list[Check], record: pl.Ex
     bad_rows = flagged.get_column("_any_bad")
     # With `output`, only the loaded columns are kept (not the raw text cells): less memory.
     if not bad_rows.any():  # most batches of a large file: nothing to filter, nothing copied
-        return (flagged.select(output) if output else flagged.drop(*flags, "_any_bad")), _EMPTY_QUARANTINE
+        return (flagged.select(output) if output else flagged.drop(*flags, "_any_bad")), EMPTY_QUARANTINE
     good = flagged.filter(~bad_rows)
     good = good.select(output) if output else good.drop(*flags, "_any_bad")
     reason = pl.coalesce([pl.when(pl.col(f)).then(pl.lit(code)) for (code, _, _), f in zip(checks, flags)])

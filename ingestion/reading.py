@@ -59,11 +59,12 @@ class Grid:
     def header_of(self, field_name: str) -> str:
         return self.headers[int(self.columns[field_name][1:])]
 
-    def batches(self, rows: int = BATCH_ROWS) -> Iterator[RowBatch]:
-        """Data rows in batches; blank rows dropped, totals rows and footnotes counted as skipped."""
+    def batches(self, rows: int | None = None) -> Iterator[RowBatch]:
+        """Data rows in batches of ``rows`` (default BATCH_ROWS); blank rows dropped, totals rows and footnotes
+        counted as skipped."""
         pending, kept = None, 0
         try:
-            for raw in self.scan_rows().collect_batches(chunk_size=rows):
+            for raw in self.scan_rows().collect_batches(chunk_size=rows or BATCH_ROWS):
                 if pending is not None:
                     batch = _classify(pending, None)
                     kept += batch.frame.height
@@ -76,18 +77,10 @@ class Grid:
             raise FileRejected(self.name, f"has a header row (row {self.header_row}) but no data rows")
         yield last
 
-    def duplicated_values(self, value: pl.Expr) -> pl.DataFrame:
-        """``row_number`` and ``value`` (an expression over grid columns) of the data rows whose non-null value
-        is on more than one data row: one pass over the file that reads only the columns it needs.
-
-        Totals rows are not data; they are excluded after the first cut (only rows with a repeated value are
-        looked at), then the rest is checked again. Blank rows and footnotes have no value to repeat."""
-        labels = [f"c{i}" for i in range(min(3, len(self.headers)))]
-        repeated = pl.col("value").is_not_null() & pl.col("value").is_duplicated()
+    def rows_where(self, condition: pl.Expr) -> pl.DataFrame:
+        """The raw rows (c0..cN, row_number) that meet a condition: one more pass over the file."""
         try:
-            return (self.scan_rows().select(pl.col("row_number").cast(pl.Int64), value.alias("value"), *labels)
-                    .filter(repeated).filter(~_totals_row(labels)).filter(repeated)
-                    .select("row_number", "value").collect())
+            return self.scan_rows().with_columns(pl.col("row_number").cast(pl.Int64)).filter(condition).collect()
         except pl.exceptions.PolarsError as e:
             raise FileRejected(self.name, f"is not a readable CSV file ({str(e).splitlines()[0][:200]})") from None
 

@@ -11,8 +11,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingestion import landing
+from ingestion import landing, ods, reading
 from ingestion.api import ingest_file, inbox_files
+from ingestion.errors import FileRejected
 from messy_files import HEADER, ods_row, write_csv, write_xlsx
 
 SNAPSHOT = "2024-12-31"
@@ -176,6 +177,49 @@ def test_a_failure_in_the_middle_of_a_file_leaves_nothing(tmp_path, con, monkeyp
     monkeypatch.setattr(landing, "record_file", original)
     for table in ("ods_cooperatives", "quarantine", "ingested_files"):
         assert con.execute(f"SELECT count(*) FROM raw.{table}").fetchone()[0] == 0
+    assert _ingest(con, path).status == "loaded"
+
+
+@pytest.fixture
+def small_batches(monkeypatch):
+    """Batches of 3 rows, so that small files cross batch boundaries."""
+    monkeypatch.setattr(reading, "BATCH_ROWS", 3)
+
+
+def test_duplicates_across_batches_quarantine_every_copy(tmp_path, con, small_batches):
+    rows = [ods_row(n) for n in range(1, 8)] + [ods_row(2), ods_row(5, Aset="12,5 juta")]
+    path = write_csv(tmp_path / f"ods_{SNAPSHOT}.csv", rows)
+    result = _ingest(con, path)
+    assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (9, 5, 4)
+    assert _quarantine(con, path.name) == {3: "duplicate_registry_number", 9: "duplicate_registry_number",
+                                           6: "duplicate_registry_number", 10: "invalid_number"}
+    messages = dict(con.execute("SELECT source_row, message FROM raw.quarantine").fetchall())
+    assert "rows 3, 9" in messages[3] and "rows 6, 10" in messages[6]
+    assert "12,5 juta" in messages[10] and "rows 6, 10" in messages[10]  # both problems of that row
+    records = dict(con.execute("SELECT source_row, record->>'NIK' FROM raw.quarantine").fetchall())
+    assert records[3] == records[9] == "1275000000000002"
+    loaded = con.execute("SELECT list(_source_row ORDER BY _source_row) FROM raw.ods_cooperatives").fetchone()[0]
+    assert loaded == [2, 4, 5, 7, 8]
+    _assert_accounting(con)
+
+
+def test_a_file_rejected_midway_through_its_batches_leaves_nothing(tmp_path, con, small_batches):
+    path = write_csv(tmp_path / f"ods_{SNAPSHOT}.csv", [ods_row(n) for n in range(1, 8)])
+    original = ods._parse_batch
+    calls = []
+
+    def reject_third_batch(*args):
+        calls.append(1)
+        if len(calls) == 3:
+            raise FileRejected(path.name, "row 8: cannot be read")
+        return original(*args)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ods, "_parse_batch", reject_third_batch)
+        result = _ingest(con, path)
+    assert result.status == "rejected" and "row 8" in result.error
+    assert con.execute("SELECT count(*) FROM raw.ods_cooperatives").fetchone()[0] == 0
+    assert con.execute("SELECT status FROM raw.ingested_files").fetchall() == [("rejected",)]
     assert _ingest(con, path).status == "loaded"
 
 
