@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -16,6 +17,7 @@ from ingestion.mapping import load_mapping
 from ingestion.pseudonym import MissingPseudonymKey, pseudonym_key
 from ingestion.quarantine import ParsedFile
 from ingestion.reading import read_grid
+from ingestion.utf8 import Utf8Check
 
 SOURCES = ("ods", "bps", "opd")
 _DATE_IN_NAME = re.compile(r"(?<!\d)(\d{4})-?(\d{2})-?(\d{2})(?!\d)")
@@ -51,6 +53,22 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def digest(path: Path) -> tuple[str, Utf8Check]:
+    """SHA-256 and the UTF-8 check of a file in one read; hashing runs beside the check (both release the GIL)."""
+    sha = hashlib.sha256()
+    utf8 = Utf8Check()
+    with ThreadPoolExecutor(1) as pool, path.open("rb") as f:
+        hashing = None
+        for block in iter(lambda: f.read(1 << 22), b""):
+            if hashing is not None:
+                hashing.result()
+            hashing = pool.submit(sha.update, block)
+            utf8.feed(block)
+        if hashing is not None:
+            hashing.result()
+    return sha.hexdigest(), utf8.finish()
+
+
 def snapshot_date_from_name(name: str) -> date | None:
     for year, month, day in _DATE_IN_NAME.findall(name):
         try:
@@ -60,9 +78,10 @@ def snapshot_date_from_name(name: str) -> date | None:
     return None
 
 
-def _parse(source: str, path: Path, snapshot_date: date | None, key_file: Path | None) -> tuple[str, ParsedFile]:
+def _parse(source: str, path: Path, snapshot_date: date | None, key_file: Path | None,
+           utf8: Utf8Check) -> tuple[str, ParsedFile]:
     name = path.name
-    grid = read_grid(path, load_mapping(source), name)
+    grid = read_grid(path, load_mapping(source), name, utf8)
     today = datetime.now(timezone.utc).date()
     if source == "ods":
         on = snapshot_date or snapshot_date_from_name(name)
@@ -89,14 +108,15 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, source: str, archive
     name = path.name
     if not path.is_file():
         return IngestResult(name, source, "", "rejected", error=f"{path}: no such file")
-    sha = file_sha256(path)
+    sha, utf8 = digest(path)
     if landing.loaded_status(con, sha):
         return IngestResult(name, source, sha, "already_ingested")
     try:
-        kind, parsed = _parse(source, path, snapshot_date, key_file)
-        archived = landing.archive_file(path, sha, archive_dir)
-        landed = landing.land(con, source=source, file=name, sha256=sha, archived=archived, table_kind=kind,
-                              parsed=parsed, started_at=started)
+        kind, parsed = _parse(source, path, snapshot_date, key_file, utf8)
+        with ThreadPoolExecutor(1) as pool:  # the archive copy runs beside the parse; done before the commit
+            copying = pool.submit(landing.archive_file, path, sha, archive_dir)
+            landed = landing.land(con, source=source, file=name, sha256=sha, archived=copying.result, table_kind=kind,
+                                  parsed=parsed, started_at=started)
     except FileRejected as e:  # before landing, or midway through it (rolled back)
         landing.record_file(con, sha256=sha, source=source, file=name, archived_as=None, table_kind=None,
                             snapshot_date=snapshot_date, status="rejected", rows_read=None, rows_loaded=None,

@@ -9,7 +9,7 @@ import queue
 import shutil
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -100,11 +100,12 @@ class Landed:
             self.reasons.update(dict(batch.quarantine.group_by("reason").len().iter_rows()))
 
 
-def land(con: duckdb.DuckDBPyConnection, *, source: str, file: str, sha256: str, archived: Path,
+def land(con: duckdb.DuckDBPyConnection, *, source: str, file: str, sha256: str, archived: Callable[[], Path],
          table_kind: str, parsed: ParsedFile, started_at: datetime) -> Landed:
     """One transaction per file: every row of it lands, or none does (also when parsing fails midway).
 
-    Batches are parsed as DuckDB inserts them, through one Arrow stream: one INSERT, bounded memory."""
+    Batches are parsed as DuckDB inserts them, through one Arrow stream: one INSERT, bounded memory.
+    ``archived`` returns the archived copy (waiting for it): the registry names it, so it exists first."""
     ingested_at = _now()
     landed = Landed()
     quarantined: list[pl.DataFrame] = []
@@ -131,7 +132,7 @@ def land(con: duckdb.DuckDBPyConnection, *, source: str, file: str, sha256: str,
             con.register("landing_quarantine", quarantine)
             con.execute("INSERT INTO raw.quarantine BY NAME SELECT * FROM landing_quarantine")
             con.unregister("landing_quarantine")
-        record_file(con, sha256=sha256, source=source, file=file, archived_as=str(archived.name),
+        record_file(con, sha256=sha256, source=source, file=file, archived_as=str(archived().name),
                     table_kind=table_kind, snapshot_date=parsed.snapshot_date, status="loaded",
                     rows_read=landed.rows_read, rows_loaded=landed.rows_loaded,
                     rows_quarantined=landed.rows_quarantined, rows_skipped=landed.rows_skipped,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 
 import polars as pl
@@ -82,8 +83,14 @@ class _RegistryNumbers:
 
 def parse_ods(grid: Grid, snapshot_date: date) -> ParsedFile:
     numbers = _RegistryNumbers(grid)
-    batches = (_parse_batch(grid, rows, snapshot_date, numbers) for rows in grid.batches())
-    return ParsedFile("ods_cooperatives", batches, snapshot_date=snapshot_date, late=numbers.duplicates)
+    found: list[LateFindings | None] = []
+
+    def batches() -> Iterator[Batch]:
+        for rows in grid.batches():
+            yield _parse_batch(grid, rows, snapshot_date, numbers)
+        found.append(numbers.duplicates())  # while DuckDB still stores the last batch
+
+    return ParsedFile("ods_cooperatives", batches(), snapshot_date=snapshot_date, late=lambda: found[0])
 
 
 def _rules(grid: Grid, frame: pl.DataFrame) -> dict[str, parsing.Parsed]:

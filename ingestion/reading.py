@@ -18,10 +18,11 @@ import polars as pl
 
 from ingestion.errors import FileRejected
 from ingestion.mapping import TableMapping
+from ingestion.utf8 import Utf8Check, check_file
 
 HEADER_SEARCH_ROWS = 40
 HEAD_BYTES = 262_144  # enough text to find the header in; the data rows are read by polars
-BATCH_ROWS = 100_000
+BATCH_ROWS = 65_536
 _BLOCK = 1 << 22
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"
@@ -179,7 +180,9 @@ def _layout(table: TableMapping, rows: list[list[str | None]], header_index: int
     return _Layout(headers, first, data_start, {f: f"c{i}" for f, i in matched.items()}, width)
 
 
-def read_grid(path: Path, tables: dict[str, TableMapping], name: str | None = None) -> Grid:
+def read_grid(path: Path, tables: dict[str, TableMapping], name: str | None = None,
+              utf8: Utf8Check | None = None) -> Grid:
+    """The file's layout and rows. ``utf8``: the file's UTF-8 check, when made already (see api.digest)."""
     name = name or path.name
     with path.open("rb") as f:
         head = f.read(HEAD_BYTES)
@@ -190,7 +193,7 @@ def read_grid(path: Path, tables: dict[str, TableMapping], name: str | None = No
         return _read_xlsx(path, tables, name)
     if path.suffix.lower() in (".xlsx", ".xls", ".xlsm") or b"\x00" in head[:8192]:
         raise FileRejected(name, "is not a readable spreadsheet or text file (binary content)")
-    return _read_csv(path, head, complete, tables, name)
+    return _read_csv(path, head, complete, tables, name, utf8)
 
 
 def _read_xlsx(path: Path, tables: dict[str, TableMapping], name: str) -> Grid:
@@ -211,33 +214,13 @@ def _read_xlsx(path: Path, tables: dict[str, TableMapping], name: str) -> Grid:
                 scan_rows=body.lazy)
 
 
-def _utf8_source(path: Path, name: str) -> tuple[Path, object]:
-    """A UTF-8 file to scan: the file itself when it is UTF-8 (checked block by block, no copy in
-    memory), else a temporary UTF-8 copy of its strict Windows-1252 decoding (never lossy)."""
-    carry, offset = b"", 0
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(_BLOCK), b""):
-            block = carry + block
-            cut = block.rfind(b"\n") + 1  # a line break never falls inside a multi-byte character
-            whole, carry = (block[:cut], block[cut:]) if cut else (b"", block)
-            try:
-                pl.Series([whole], dtype=pl.Binary).cast(pl.String)
-            except pl.exceptions.ComputeError:
-                return _transcoded(path, name, offset + _bad_byte(whole))
-            offset += len(whole)
-    try:
-        carry.decode("utf-8")
-    except UnicodeDecodeError as e:
-        return _transcoded(path, name, offset + e.start)
-    return path, None
-
-
-def _bad_byte(block: bytes) -> int:
-    try:
-        block.decode("utf-8")
-    except UnicodeDecodeError as e:
-        return e.start
-    return 0
+def _utf8_source(path: Path, name: str, utf8: Utf8Check | None) -> tuple[Path, object]:
+    """A UTF-8 file to scan: the file itself when it is UTF-8, else a temporary UTF-8 copy of its strict
+    Windows-1252 decoding (never lossy). ``utf8``: the check, when the caller made it already."""
+    utf8 = utf8 or check_file(path, _BLOCK)
+    if utf8.bad_offset is None:
+        return path, None
+    return _transcoded(path, name, utf8.bad_offset)
 
 
 def _transcoded(path: Path, name: str, bad_offset: int) -> tuple[Path, object]:
@@ -278,8 +261,9 @@ def _head_records(text: str, separator: str) -> tuple[list[list[str]], list[int]
     return records, ends
 
 
-def _read_csv(path: Path, head: bytes, complete: bool, tables: dict[str, TableMapping], name: str) -> Grid:
-    source, keep = _utf8_source(path, name)
+def _read_csv(path: Path, head: bytes, complete: bool, tables: dict[str, TableMapping], name: str,
+              utf8: Utf8Check | None) -> Grid:
+    source, keep = _utf8_source(path, name, utf8)
     if keep is not None:
         with source.open("rb") as f:
             head = f.read(HEAD_BYTES)
