@@ -1,9 +1,10 @@
 """Ingestion throughput against DuckDB's own read_csv of the same file, side by side in one run.
 
-    python benchmarks/ingest_throughput.py [--rows 1000000]
+    python benchmarks/ingest_throughput.py [--rows 1000000] [--repeat 3]
 
 Target: our ingest (parse every cell, quarantine, lineage, registry, archive) at >= 50% of the
 throughput of `CREATE TABLE AS SELECT * FROM read_csv(...)`, and peak RSS under 1 GiB for 1M rows.
+Each side runs --repeat times in fresh processes, alternating; the median time and the largest peak RSS count.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -79,6 +81,7 @@ def csv_of_rows(generated: Path, rows: int, out: Path) -> Path:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="koperasi-ingest-bench-"))
     generated = work / "generated"
@@ -94,11 +97,16 @@ def main() -> int:
     big = csv_of_rows(generated, args.rows, work / "ods_big_2024-12-31.csv")
     report = {}
     for label, path in (("scale-10 snapshot", snapshot), (f"{args.rows:,}-row CSV", big)):
-        runs = {}
-        for mode in ("duckdb", "ours"):
-            target = work / f"{mode}-{path.stem}"
-            target.mkdir()
-            runs[mode] = child(mode, path, target)
+        trials = {"duckdb": [], "ours": []}
+        for attempt in range(args.repeat):
+            for mode in trials:
+                target = work / f"{mode}-{path.stem}-{attempt}"
+                target.mkdir()
+                trials[mode].append(child(mode, path, target))
+                shutil.rmtree(target)
+        runs = {mode: {"seconds": statistics.median(t["seconds"] for t in results), "rows": results[0]["rows"],
+                       "rss_mib": max(t["rss_mib"] for t in results), "all_seconds": [round(t["seconds"], 3) for t in results]}
+                for mode, results in trials.items()}
         ratio = (runs["ours"]["rows"] / runs["ours"]["seconds"]) / (runs["duckdb"]["rows"] / runs["duckdb"]["seconds"])
         report[label] = {**runs, "throughput_ratio": round(ratio, 2)}
         print(f"{label}: duckdb read_csv {runs['duckdb']['seconds']:.2f} s ({runs['duckdb']['rss_mib']} MiB), "

@@ -19,12 +19,13 @@ SIGNED_MONEY = ("surplus",)  # SHU is negative when the year closed with a loss
 BOOLEAN_FIELDS = ("rat_virtual", "has_nik_certificate", "is_active")
 TEXT_FIELDS = ("cooperative_name", "legal_entity_number", "district", "cooperative_group")
 CATEGORY_FIELDS = ("cooperative_type", "cooperative_form")
+_NUMBERS = COUNT_FIELDS + NON_NEGATIVE_MONEY + SIGNED_MONEY
 
 
-def _spellings(frame: pl.DataFrame, column: str) -> dict[str, str]:
-    """The distinct filled cells of a batch column -> the same trimmed (trimming the few distinct values only)."""
-    raw = frame.get_column(column).drop_nulls().unique()
-    return {r: t for r, t in zip(raw.to_list(), raw.str.strip_chars().to_list()) if t}
+def _trimmed(spellings: list[str]) -> dict[str, str]:
+    """Distinct raw cells -> the same trimmed as ``parsing.cell`` trims (only the few distinct values)."""
+    raw = pl.Series(spellings, dtype=pl.String)
+    return {r: t for r, t in zip(spellings, raw.str.strip_chars().to_list()) if t}
 
 
 def _lookup(column: str, mapping: dict[str, str | None]) -> pl.Expr:
@@ -33,17 +34,17 @@ def _lookup(column: str, mapping: dict[str, str | None]) -> pl.Expr:
                                          return_dtype=pl.String)
 
 
-def _region(grid: Grid, frame: pl.DataFrame) -> tuple[pl.Expr, pl.Expr]:
+def _region(grid: Grid, facts: dict) -> tuple[pl.Expr, pl.Expr]:
     column = grid.columns["region"]
-    codes = {raw: (text, resolve_region(text)) for raw, text in _spellings(frame, column).items()}
+    codes = {raw: (text, resolve_region(text)) for raw, text in _trimmed(facts["spellings:region"]).items()}
     unknown = {raw: f"column '{grid.header_of('region')}' (region): '{text}' is not a region of Sumatera Utara "
                     f"(closest: {', '.join(closest_region_names(text))})" for raw, (text, code) in codes.items() if code is None}
     return _lookup(column, {raw: code for raw, (_, code) in codes.items()}), _lookup(column, unknown)
 
 
-def _category(grid: Grid, frame: pl.DataFrame, field: str) -> tuple[pl.Expr, pl.Expr]:
+def _category(grid: Grid, facts: dict, field: str) -> tuple[pl.Expr, pl.Expr]:
     column = grid.columns[field]
-    canon = {raw: (text, grid.table.canonical_value(field, text)) for raw, text in _spellings(frame, column).items()}
+    canon = {raw: (text, grid.table.canonical_value(field, text)) for raw, text in _trimmed(facts[f"spellings:{field}"]).items()}
     accepted = sorted(set(grid.table.values.get(field, {}).values()))
     unknown = {raw: f"column '{grid.header_of(field)}' ({field}): '{text}' is not one of {', '.join(accepted)}"
                for raw, (text, value) in canon.items() if value is None}
@@ -93,48 +94,56 @@ def parse_ods(grid: Grid, snapshot_date: date) -> ParsedFile:
     return ParsedFile("ods_cooperatives", batches(), snapshot_date=snapshot_date, late=lambda: found[0])
 
 
-def _rules(grid: Grid, frame: pl.DataFrame) -> dict[str, parsing.Parsed]:
+def _facts(grid: Grid, frame: pl.DataFrame) -> dict:
+    """What one cheap pass over the batch's raw cells tells, so that each rule takes its cheapest exact form:
+    which number columns may carry 'Rp' or ',00', whether registry numbers and dates are all plain, which
+    text columns hold non-breaking spaces, and the distinct spellings of the coded columns."""
+    cols = grid.columns
+    facts = {f"decorated:{f}": parsing.may_be_decorated(cols[f]) for f in _NUMBERS if f in cols}
+    facts["plain:cooperative_nik"] = parsing.all_match(cols["cooperative_nik"], parsing.PLAIN_REGISTRY_NUMBER)
+    if "legal_entity_date" in cols:
+        facts["plain:legal_entity_date"] = parsing.all_match(cols["legal_entity_date"], parsing.PLAIN_DATE)
+    facts.update({f"nbsp:{f}": parsing.has_nbsp(cols[f]) for f in TEXT_FIELDS if f in cols})
+    facts.update({f"spellings:{f}": pl.col(cols[f]).drop_nulls().unique().implode()
+                  for f in ("region", *CATEGORY_FIELDS, *BOOLEAN_FIELDS) if f in cols})
+    return frame.select(**facts).row(0, named=True)
+
+
+def _rules(grid: Grid, facts: dict) -> dict[str, parsing.Parsed]:
     """The parsing rule of each typed field, in its cheapest form that is exact for this batch's cells."""
     cols, header = grid.columns, grid.header_of
-    numbers = [f for f in COUNT_FIELDS + NON_NEGATIVE_MONEY + SIGNED_MONEY if f in cols]
-    facts = {f"decorated_{f}": parsing.may_be_decorated(cols[f]) for f in numbers}
-    facts["plain_nik"] = parsing.all_match(cols["cooperative_nik"], parsing.PLAIN_REGISTRY_NUMBER)
-    if "legal_entity_date" in cols:
-        facts["plain_date"] = parsing.all_match(cols["legal_entity_date"], parsing.PLAIN_DATE)
-    facts = frame.select(**facts).row(0, named=True)
-
     rules = {"cooperative_nik": parsing.registry_number(cols["cooperative_nik"], header("cooperative_nik"),
-                                                        plain=facts["plain_nik"])}
+                                                        plain=facts["plain:cooperative_nik"])}
     if "legal_entity_date" in cols:
         rules["legal_entity_date"] = parsing.calendar_date(cols["legal_entity_date"], header("legal_entity_date"),
-                                                           excel_serials=True, plain=facts["plain_date"])
+                                                           excel_serials=True, plain=facts["plain:legal_entity_date"])
     if "last_rat_year" in cols:
         rules["last_rat_year"] = parsing.year(cols["last_rat_year"], header("last_rat_year"))
     for field in BOOLEAN_FIELDS:
         if field in cols:
             rules[field] = parsing.boolean(cols[field], header(field),
-                                           spellings=list(_spellings(frame, cols[field]).values()))
-    for field in numbers:
-        rules[field] = parsing.whole_number(cols[field], header(field), allow_negative=field in SIGNED_MONEY,
-                                            decorated=facts[f"decorated_{field}"])
+                                           spellings=list(_trimmed(facts[f"spellings:{field}"]).values()))
+    for field in _NUMBERS:
+        if field in cols:
+            rules[field] = parsing.whole_number(cols[field], header(field), allow_negative=field in SIGNED_MONEY,
+                                                decorated=facts[f"decorated:{field}"])
     return rules
 
 
-def _texts(grid: Grid, frame: pl.DataFrame) -> dict[str, pl.Expr]:
+def _texts(grid: Grid, facts: dict) -> dict[str, pl.Expr]:
     """The trimmed cell of every mapped field (names and other free text also get non-breaking spaces normalised)."""
-    cols = grid.columns
-    free_text = [f for f in TEXT_FIELDS if f in cols]
-    nbsp = frame.select(parsing.has_nbsp(cols[f]).alias(f) for f in free_text).row(0, named=True) if free_text else {}
     looked_up = {"region", *CATEGORY_FIELDS}  # read by spelling from the raw cells, see _lookup
-    return {f"_t_{field}": (parsing.clean_text(column, nbsp=nbsp[field]) if field in nbsp else parsing.cell(column))
-            for field, column in cols.items() if field not in looked_up}
+    return {f"_t_{field}": (parsing.clean_text(column, nbsp=facts[f"nbsp:{field}"]) if field in TEXT_FIELDS
+                            else parsing.cell(column))
+            for field, column in grid.columns.items() if field not in looked_up}
 
 
 def _parse_batch(grid: Grid, rows: RowBatch, snapshot_date: date, numbers: _RegistryNumbers) -> Batch:
     """Three stages, each column computed once: trimmed cells (_t_), parsed values (_v_), the checks."""
     cols, frame = grid.columns, rows.frame
-    rules = _rules(grid, frame)
-    texts = _texts(grid, frame)
+    facts = _facts(grid, frame)
+    rules = _rules(grid, facts)
+    texts = _texts(grid, facts)
 
     def text(field: str) -> pl.Expr:
         return pl.col(f"_t_{field}")
@@ -145,11 +154,11 @@ def _parse_batch(grid: Grid, rows: RowBatch, snapshot_date: date, numbers: _Regi
         trimmed = text(field) if f"_t_{field}" in texts else None  # looked-up fields have no trimmed column
         checks.append(("missing_required", parsing.required(cols[field], grid.header_of(field), trimmed)))
     checks += [rule.staged(f"_t_{field}", f"_v_{field}") for field, rule in rules.items()]
-    values["_v_region_code"], region_error = _region(grid, frame)
+    values["_v_region_code"], region_error = _region(grid, facts)
     checks.append(("unknown_region", region_error))
     for field in CATEGORY_FIELDS:
         if field in cols:
-            values[f"_v_{field}"], error = _category(grid, frame, field)
+            values[f"_v_{field}"], error = _category(grid, facts, field)
             checks.append(("unknown_category", error))
     for field in TEXT_FIELDS:
         if field in cols:
