@@ -69,18 +69,20 @@ class Grid:
 
     def batches(self, rows: int | None = None) -> Iterator[RowBatch]:
         """Data rows in batches of ``rows`` (default BATCH_ROWS); blank rows dropped, totals rows and footnotes
-        counted as skipped."""
+        counted as skipped. One batch is held back, so the last one is known (a cut-short last row)."""
         pending, kept = None, 0
         try:
             for raw in self.scan_rows().collect_batches(chunk_size=rows or BATCH_ROWS):
+                if raw.height == 0:
+                    continue
                 if pending is not None:
-                    batch = _classify(pending, None)
+                    batch = _classify(pending, cut_short=False)
                     kept += batch.frame.height
                     yield batch
                 pending = raw
         except pl.exceptions.PolarsError as e:
-            raise FileRejected(self.name, f"is not a readable CSV file ({str(e).splitlines()[0][:200]})") from None
-        last = _classify(pending, self.cut_short) if pending is not None and pending.height else None
+            raise self._unreadable(e) from None
+        last = _classify(pending, self.cut_short) if pending is not None else None
         if last is None or kept + last.frame.height == 0:
             raise FileRejected(self.name, f"has a header row (row {self.header_row}) but no data rows")
         yield last
@@ -90,7 +92,10 @@ class Grid:
         try:
             return self.scan_rows().with_columns(pl.col("row_number").cast(pl.Int64)).filter(condition).collect()
         except pl.exceptions.PolarsError as e:
-            raise FileRejected(self.name, f"is not a readable CSV file ({str(e).splitlines()[0][:200]})") from None
+            raise self._unreadable(e) from None
+
+    def _unreadable(self, error: Exception) -> FileRejected:
+        return FileRejected(self.name, f"is not a readable CSV file ({str(error).splitlines()[0][:200]})")
 
     @cached_property
     def whole(self) -> RowBatch:
@@ -100,7 +105,7 @@ class Grid:
                         next((p.truncated_row for p in parts if p.truncated_row is not None), None))
 
 
-def _classify(raw: pl.DataFrame, cut_short: bool | None) -> RowBatch:
+def _classify(raw: pl.DataFrame, cut_short: bool) -> RowBatch:
     """Drops blank rows, totals rows and footnotes. Null checks on every column, text checks on the first three."""
     raw = raw.with_columns(pl.col("row_number").cast(pl.Int64))
     grid_cols = [c for c in raw.columns if c != "row_number"]
