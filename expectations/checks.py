@@ -22,66 +22,71 @@ def _one(con: duckdb.DuckDBPyConnection, query: str, params: list | None = None)
     return con.execute(query, params or []).fetchall()
 
 
-def previous_snapshot(con: duckdb.DuckDBPyConnection, snapshot: date) -> dict | None:
-    rows = _one(con, """
-        WITH files AS (
-            SELECT snapshot_date, _source_sha256 FROM raw.ods_cooperatives WHERE snapshot_date < ?
-            GROUP BY snapshot_date, _source_sha256
-            QUALIFY dense_rank() OVER (PARTITION BY snapshot_date ORDER BY max(_ingested_at) DESC, _source_sha256) = 1)
-        SELECT count(*), sum(members_male + members_female)
-        FROM raw.ods_cooperatives JOIN files USING (snapshot_date, _source_sha256)
-        WHERE snapshot_date = (SELECT max(snapshot_date) FROM files)""", [snapshot])
+# The files the warehouse is built from, as the file registry says (the one place of that rule).
+CURRENT_FILES = "SELECT sha256 FROM raw.ingested_files WHERE status = 'loaded'"
+
+
+def reference_snapshot(con: duckdb.DuckDBPyConnection, snapshot: date) -> dict | None:
+    """What a new ODS file is compared with: the current file of its own snapshot when it replaces one (a
+    re-export must not shrink the snapshot either), else the latest earlier snapshot."""
+    rows = _one(con, f"""
+        WITH current AS (
+            SELECT snapshot_date, count(*) AS cooperatives, sum(members_male + members_female) AS members
+            FROM raw.ods_cooperatives WHERE _source_sha256 IN ({CURRENT_FILES}) AND snapshot_date <= ?
+            GROUP BY snapshot_date)
+        SELECT cooperatives, members FROM current ORDER BY snapshot_date DESC LIMIT 1""", [snapshot])
+    if not rows:
+        return None
     count, members = rows[0]
-    return {"cooperatives": count, "members": int(members)} if count else None
+    return {"cooperatives": count, "members": int(members)}
 
 
 def ods_snapshot(con: duckdb.DuckDBPyConnection, quality_dir: Path, sha256: str, snapshot: date) -> SuiteOutcome:
     limits = thresholds()["ods_snapshot"]
-    active_years = limits.get("active_rat_within_years", 3)
-    frame = _frame(con, f"""
+    frame = _frame(con, """
         SELECT cooperative_nik, region_code, members_male, members_female, members_male + members_female AS members_total,
-               own_capital, external_capital, assets, business_volume, last_rat_year,
-               coalesce(is_active AND (last_rat_year IS NULL OR last_rat_year < year(snapshot_date) - {int(active_years)}),
-                        false) AS active_without_recent_rat
+               own_capital, external_capital, assets, business_volume, last_rat_year
         FROM raw.ods_cooperatives WHERE _source_sha256 = ?""", [sha256])
-    suite = suites.ods_snapshot(snapshot.year, previous_snapshot(con, snapshot), limits)
+    suite = suites.ods_snapshot(snapshot.year, reference_snapshot(con, snapshot), limits)
     return validate(quality_dir, "ods_snapshot", suite, frame)
 
 
 def file_accounting(con: duckdb.DuckDBPyConnection, quality_dir: Path, sha256s: list[str]) -> SuiteOutcome:
     frame = _frame(con, """
         SELECT file, rows_quarantined / greatest(rows_read, 1) AS quarantine_share
-        FROM raw.ingested_files WHERE status = 'loaded' AND list_contains(?::VARCHAR[], sha256)""", [sha256s])
+        FROM raw.ingested_files WHERE list_contains(?::VARCHAR[], sha256)""", [sha256s])
     return validate(quality_dir, "ods_file_accounting", suites.file_accounting(thresholds()["ods_snapshot"]), frame)
 
 
-def _latest_rows(table: str, partition_by: str) -> str:
+def _latest_rows(table: str, partition_by: str, candidate: str) -> str:
+    """The rows staging would read if the candidate file were admitted (current files and the candidate)."""
     return f"""SELECT * EXCLUDE (_source_file, _source_sha256, _source_row, _ingested_at) FROM raw.{table}
+               WHERE _source_sha256 IN ({CURRENT_FILES}) OR _source_sha256 = '{candidate}'
                QUALIFY row_number() OVER (PARTITION BY {partition_by} ORDER BY _ingested_at DESC) = 1"""
 
 
-def bps_population(con, quality_dir: Path) -> SuiteOutcome:
-    frame = _frame(con, _latest_rows("bps_population", "region_code, year, sex"))
+def bps_population(con, quality_dir: Path, sha256: str) -> SuiteOutcome:
+    frame = _frame(con, _latest_rows("bps_population", "region_code, year, sex", sha256))
     return validate(quality_dir, "bps_population", suites.bps_population(), frame)
 
 
-def bps_businesses(con, quality_dir: Path) -> SuiteOutcome:
-    frame = _frame(con, _latest_rows("bps_businesses", "region_code, year, scale"))
+def bps_businesses(con, quality_dir: Path, sha256: str) -> SuiteOutcome:
+    frame = _frame(con, _latest_rows("bps_businesses", "region_code, year, scale", sha256))
     return validate(quality_dir, "bps_businesses", suites.bps_businesses(), frame)
 
 
-def bps_totals(con, quality_dir: Path) -> SuiteOutcome:
+def bps_totals(con, quality_dir: Path, sha256: str) -> SuiteOutcome:
     frame = _frame(con, """
         SELECT file, len(list_filter(CAST(warnings AS VARCHAR[]), lambda w: w LIKE 'total_mismatch%')) AS total_mismatches
-        FROM raw.ingested_files WHERE source = 'bps' AND status = 'loaded'""")
+        FROM raw.ingested_files WHERE sha256 = ?""", [sha256])
     return validate(quality_dir, "bps_totals", suites.bps_totals(), frame)
 
 
-def opd_members(con, quality_dir: Path) -> SuiteOutcome:
+def opd_members(con, quality_dir: Path, sha256: str) -> SuiteOutcome:
     text_columns = [c for (c,) in _one(con, """SELECT column_name FROM information_schema.columns
         WHERE table_schema = 'raw' AND table_name = 'opd_members' AND data_type = 'VARCHAR'
         AND column_name <> 'member_key'""")]  # the key has its own rule: 32 hex characters
-    frame = _frame(con, "SELECT * FROM raw.opd_members")
+    frame = _frame(con, "SELECT * FROM raw.opd_members WHERE _source_sha256 = ?", [sha256])
     return validate(quality_dir, "opd_members", suites.opd_members(text_columns), frame)
 
 

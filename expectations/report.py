@@ -10,6 +10,7 @@ from pathlib import Path
 
 import duckdb
 
+from ingestion import privacy
 from warehouse.paths import KoperasiPaths
 
 
@@ -31,22 +32,28 @@ def quarantine_summary(con) -> list[tuple]:
     return _rows(con, "SELECT source, file, reason, count(*) FROM raw.quarantine GROUP BY ALL ORDER BY 1, 2, 4 DESC")
 
 
-def export_quarantine(con, file: str, out: Path) -> int:
-    """The quarantined rows of one file as CSV: row, reason, message, then the original columns."""
+def export_quarantine(con, file: str, out: Path) -> tuple[int, int]:
+    """The quarantined rows of one file as CSV: row, reason, message, then the original columns. Every value
+    passes the personal-data scan first; what looks personal is masked (returns rows written, values masked)."""
     rows = _rows(con, "SELECT source_row, reason, message, record FROM raw.quarantine WHERE file = ? "
                       "ORDER BY source_row", [file])
     columns: list[str] = []
     records = []
+    masked = 0
     for row, reason, message, record in rows:
         data = json.loads(record) if record else {}
         columns += [c for c in data if c not in columns]
-        records.append((row, reason, message, data))
+        clean = {c: privacy.mask(None if v is None else str(v)) for c, v in data.items()}
+        masked += sum(clean[c] != (None if v is None else str(v)) for c, v in data.items())
+        clean_message = privacy.mask(message)
+        masked += clean_message != message
+        records.append((row, reason, clean_message, clean))
     with out.open("w", encoding="utf-8", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["source_row", "reason", "message", *columns])
         for row, reason, message, data in records:
             writer.writerow([row, reason, message, *[data.get(c) for c in columns]])
-    return len(records)
+    return len(records), masked
 
 
 def quality_report(paths: KoperasiPaths, quarantine_file: str | None = None, out: str | None = None) -> int:
@@ -56,9 +63,14 @@ def quality_report(paths: KoperasiPaths, quarantine_file: str | None = None, out
     with duckdb.connect(str(paths.build_db), read_only=True) as con:
         if quarantine_file:
             name = Path(quarantine_file).name
+            if not _rows(con, "SELECT 1 FROM raw.ingested_files WHERE file = ?", [name]):
+                print(f"no file named {name} was ever ingested: nothing to export", file=sys.stderr)
+                return 1
             target = Path(out) if out else Path(f"{name}.quarantine.csv")
-            count = export_quarantine(con, name, target)
+            count, masked = export_quarantine(con, name, target)
             print(f"wrote {count} quarantined rows of {name} to {target}")
+            if masked:
+                print(f"  {masked} values that look like personal data (NIP, KTP, phone, e-mail) were masked")
             return 0 if count else 1
         checks = latest_checks(con)
         print(f"checks ({len(checks)}, failed first):")
@@ -72,8 +84,8 @@ def quality_report(paths: KoperasiPaths, quarantine_file: str | None = None, out
             print(f"  {source:4s} {file}: {reason} {count:,}")
         if not summary:
             print("  empty")
-        failed_files = _rows(con, "SELECT file, status, error FROM raw.ingested_files WHERE status <> 'loaded' "
-                                  "AND sha256 NOT IN (SELECT sha256 FROM raw.ingested_files WHERE status = 'loaded')")
+        failed_files = _rows(con, "SELECT file, status, error FROM raw.ingested_files "
+                                  "WHERE status IN ('failed_checks', 'rejected') ORDER BY source, file")
         for file, status, error in failed_files:
             print(f"  {status}: {file}: {error}")
     print(f"Data Docs: {paths.data_docs / 'index.html'}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -14,7 +15,7 @@ import duckdb
 from ingestion import bps, landing, ods, opd
 from ingestion.errors import FileRejected
 from ingestion.mapping import load_mapping
-from ingestion.pseudonym import MissingPseudonymKey, pseudonym_key
+from ingestion.pseudonym import ENV_VAR, PseudonymKey, key_mismatch_message, pseudonym_key
 from ingestion.quarantine import ParsedFile
 from ingestion.reading import read_grid
 from ingestion.utf8 import Utf8Check
@@ -28,7 +29,10 @@ class IngestResult:
     file: str
     source: str
     sha256: str
-    status: str  # loaded | rejected | already_ingested
+    # landed (rows in raw, its checks still to pass) | rejected | already_ingested | restored (a replaced ODS file
+    # made current again) | known (seen before and not retried: failed_checks or rejected, see ``error``);
+    # the gate (expectations.gate) turns landed into loaded or failed_checks.
+    status: str
     rows_read: int = 0
     rows_loaded: int = 0
     rows_quarantined: int = 0
@@ -37,6 +41,7 @@ class IngestResult:
     warnings: list[str] = field(default_factory=list)
     snapshot_date: str | None = None
     table_kind: str | None = None
+    known_status: str | None = None  # for status 'known': the registry's status of the file
 
     def as_json(self) -> dict:
         keys = ("file", "source", "sha256", "status", "rows_read", "rows_loaded", "rows_quarantined", "reasons",
@@ -78,8 +83,8 @@ def snapshot_date_from_name(name: str) -> date | None:
     return None
 
 
-def _parse(source: str, path: Path, snapshot_date: date | None, key_file: Path | None,
-           utf8: Utf8Check) -> tuple[str, ParsedFile]:
+def _parse(con: duckdb.DuckDBPyConnection, source: str, path: Path, snapshot_date: date | None,
+           key_file: Path | None, utf8: Utf8Check) -> tuple[str, ParsedFile, PseudonymKey | None]:
     name = path.name
     grid = read_grid(path, load_mapping(source), name, utf8)
     today = datetime.now(timezone.utc).date()
@@ -88,20 +93,29 @@ def _parse(source: str, path: Path, snapshot_date: date | None, key_file: Path |
         if on is None:
             raise FileRejected(name, "no snapshot date: put it in the file name (YYYY-MM-DD or YYYYMMDD) "
                                      "or pass --snapshot-date")
-        return grid.table.name, ods.parse_ods(grid, on)
+        return grid.table.name, ods.parse_ods(grid, on), None
     if source == "bps":
-        return grid.table.name, bps.parse_bps(grid, name)
+        return grid.table.name, bps.parse_bps(grid, name), None
     if grid.table.name == "registry":
-        return "registry", opd.parse_registry(grid, name, today)
-    try:
-        key = pseudonym_key(key_file)
-    except MissingPseudonymKey as e:
-        raise FileRejected(name, str(e)) from None
-    return "members", opd.parse_members(grid, name, key, today)
+        return "registry", opd.parse_registry(grid, name, today), None
+    if key_file is None and not os.environ.get(ENV_VAR):
+        raise FileRejected(name, f"no pseudonym key: set {ENV_VAR} or give the installation's key file")
+    key = pseudonym_key(key_file)
+    stored = landing.stored_key_fingerprint(con)
+    if stored is not None and stored != key.fingerprint:
+        raise FileRejected(name, key_mismatch_message(stored, key))
+    return "members", opd.parse_members(grid, name, key.secret, today), key
 
 
 def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, source: str, archive_dir: Path, *,
-                snapshot_date: date | None = None, key_file: Path | None = None) -> IngestResult:
+                snapshot_date: date | None = None, key_file: Path | None = None,
+                retry_known: bool = False) -> IngestResult:
+    """Lands one file as PENDING (see ``landing``); ``expectations.gate`` decides whether it becomes current.
+
+    A file is known by its content. Already loaded: nothing to do. Seen before and failed or rejected: not
+    retried (the inbox is scanned on every run) unless ``retry_known`` (a steward's explicit ``koperasi
+    ingest``, e.g. after a mapping or threshold change). A replaced ODS file given again explicitly becomes
+    current again. A file left PENDING by an interrupted run is landed afresh."""
     if source not in SOURCES:
         raise ValueError(f"unknown source {source!r}; expected one of {', '.join(SOURCES)}")
     started = datetime.now(timezone.utc).replace(tzinfo=None)
@@ -109,23 +123,37 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, source: str, archive
     if not path.is_file():
         return IngestResult(name, source, "", "rejected", error=f"{path}: no such file")
     sha, utf8 = digest(path)
-    if landing.loaded_status(con, sha):
-        return IngestResult(name, source, sha, "already_ingested")
+    known = landing.registry_entry(con, sha)
+    if known is not None:
+        status, error = known
+        if status == landing.LOADED:
+            return IngestResult(name, source, sha, "already_ingested")
+        if status == landing.REPLACED and retry_known:
+            landing.restore(con, sha)
+            return IngestResult(name, source, sha, "restored")
+        if status != landing.PENDING and not retry_known:
+            return IngestResult(name, source, sha, "known", error=error, known_status=status)
+        landing.forget(con, sha)
     try:
-        kind, parsed = _parse(source, path, snapshot_date, key_file, utf8)
+        kind, parsed, key = _parse(con, source, path, snapshot_date, key_file, utf8)
         with ThreadPoolExecutor(1) as pool:  # the archive copy runs beside the parse; done before the commit
             copying = pool.submit(landing.archive_file, path, sha, archive_dir)
             landed = landing.land(con, source=source, file=name, sha256=sha, archived=copying.result, table_kind=kind,
-                                  parsed=parsed, started_at=started)
+                                  parsed=parsed, started_at=started,
+                                  key_fingerprint=key.fingerprint if key is not None else None)
     except FileRejected as e:  # before landing, or midway through it (rolled back)
         landing.record_file(con, sha256=sha, source=source, file=name, archived_as=None, table_kind=None,
-                            snapshot_date=snapshot_date, status="rejected", rows_read=None, rows_loaded=None,
+                            snapshot_date=snapshot_date, status=landing.REJECTED, rows_read=None, rows_loaded=None,
                             rows_quarantined=None, rows_skipped=None, warnings=[], error=str(e), started_at=started)
         return IngestResult(name, source, sha, "rejected", error=str(e))
+    warnings = list(parsed.warnings)
+    if key is not None and key.generated:
+        warnings.append(f"generated a new pseudonym key in {key.origin}: back it up (member lists loaded later "
+                        f"must use the same key)")
     return IngestResult(
-        name, source, sha, "loaded", rows_read=landed.rows_read, rows_loaded=landed.rows_loaded,
+        name, source, sha, "landed", rows_read=landed.rows_read, rows_loaded=landed.rows_loaded,
         rows_quarantined=landed.rows_quarantined, reasons=dict(sorted(landed.reasons.items())),
-        warnings=parsed.warnings, table_kind=kind,
+        warnings=warnings, table_kind=kind,
         snapshot_date=parsed.snapshot_date.isoformat() if parsed.snapshot_date else None)
 
 
@@ -137,7 +165,10 @@ def inbox_files(inbox: Path, source: str) -> list[Path]:
 
 
 def pending_snapshot_dates(database: Path, inbox: Path) -> list[str]:
-    """Snapshot dates of the ODS inbox files not loaded yet (an empty or missing database: all of them)."""
+    """Snapshot dates of the ODS inbox files never seen before (an empty or missing database: all of them).
+
+    A file seen before, whatever became of it (loaded, replaced, withdrawn, rejected), is not pending: a
+    withdrawn file is not retried until its content changes, and later runs go on with everything else."""
     dates: dict[str, list[Path]] = {}
     for path in inbox_files(inbox, "ods"):
         snapshot = snapshot_date_from_name(path.name)
@@ -147,8 +178,8 @@ def pending_snapshot_dates(database: Path, inbox: Path) -> list[str]:
         return sorted(dates)
     with duckdb.connect(str(database), read_only=True) as con:
         try:
-            loaded = {sha for (sha,) in con.execute(
-                "SELECT sha256 FROM raw.ingested_files WHERE status = 'loaded'").fetchall()}
+            seen = {sha for (sha,) in con.execute(
+                f"SELECT sha256 FROM raw.ingested_files WHERE status <> '{landing.PENDING}'").fetchall()}
         except duckdb.CatalogException:
-            loaded = set()
-    return sorted(d for d, paths in dates.items() if any(file_sha256(p) not in loaded for p in paths))
+            seen = set()
+    return sorted(d for d, paths in dates.items() if any(file_sha256(p) not in seen for p in paths))

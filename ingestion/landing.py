@@ -45,7 +45,20 @@ RAW_TABLES = {
         table_kind VARCHAR, snapshot_date DATE, status VARCHAR NOT NULL, rows_read INTEGER, rows_loaded INTEGER,
         rows_quarantined INTEGER, rows_skipped INTEGER, warnings JSON, error VARCHAR,
         started_at TIMESTAMP NOT NULL, finished_at TIMESTAMP NOT NULL""",
+    # The fingerprint of the key member lists were pseudonymised with (never the key): a list made with
+    # another key is refused, since its member keys would match nobody's.
+    "pseudonym_keys": "fingerprint VARCHAR NOT NULL, first_used_at TIMESTAMP NOT NULL",
 }
+
+DATA_TABLES = ("ods_cooperatives", "bps_population", "bps_businesses", "opd_cooperatives", "opd_members")
+
+# The file registry (raw.ingested_files.status) is the one place that says which files the warehouse is built
+# from. dbt staging and the quality checks read only files whose status is LOADED.
+PENDING = "pending"          # landed, its blocking checks not passed yet: invisible downstream
+LOADED = "loaded"            # passed its checks: the current file (for ODS: of its snapshot)
+REPLACED = "replaced"        # an ODS file superseded by a newer file of its snapshot; rows kept, can be restored
+FAILED_CHECKS = "failed_checks"  # withdrawn after a blocking check failed; rows deleted, file archived
+REJECTED = "rejected"        # could not be read at all
 
 
 def connect(database: Path) -> duckdb.DuckDBPyConnection:
@@ -62,9 +75,21 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"CREATE TABLE IF NOT EXISTS raw.{name} ({columns})")
 
 
-def loaded_status(con: duckdb.DuckDBPyConnection, sha256: str) -> bool:
-    return con.execute("SELECT count(*) FROM raw.ingested_files WHERE sha256 = ? AND status = 'loaded'",
-                       [sha256]).fetchone()[0] > 0
+def registry_entry(con: duckdb.DuckDBPyConnection, sha256: str) -> tuple[str, str | None] | None:
+    """(status, error) of a file known by its content, or None for a file never seen."""
+    rows = con.execute("SELECT status, error FROM raw.ingested_files WHERE sha256 = ? ORDER BY finished_at DESC "
+                       "LIMIT 1", [sha256]).fetchall()
+    return rows[0] if rows else None
+
+
+def stored_key_fingerprint(con: duckdb.DuckDBPyConnection) -> str | None:
+    rows = con.execute("SELECT fingerprint FROM raw.pseudonym_keys ORDER BY first_used_at LIMIT 1").fetchall()
+    return rows[0][0] if rows else None
+
+
+def record_key_fingerprint(con: duckdb.DuckDBPyConnection, fingerprint: str) -> None:
+    if stored_key_fingerprint(con) is None:
+        con.execute("INSERT INTO raw.pseudonym_keys VALUES (?, ?)", [fingerprint, _now()])
 
 
 def archive_file(path: Path, sha256: str, archive_dir: Path) -> Path:
@@ -101,8 +126,10 @@ class Landed:
 
 
 def land(con: duckdb.DuckDBPyConnection, *, source: str, file: str, sha256: str, archived: Callable[[], Path],
-         table_kind: str, parsed: ParsedFile, started_at: datetime) -> Landed:
+         table_kind: str, parsed: ParsedFile, started_at: datetime, key_fingerprint: str | None = None) -> Landed:
     """One transaction per file: every row of it lands, or none does (also when parsing fails midway).
+
+    The file lands as PENDING: nothing downstream reads it until its blocking checks pass (``admit``).
 
     Batches are parsed as DuckDB inserts them, through one Arrow stream: one INSERT, bounded memory.
     ``archived`` returns the archived copy (waiting for it): the registry names it, so it exists first."""
@@ -132,8 +159,10 @@ def land(con: duckdb.DuckDBPyConnection, *, source: str, file: str, sha256: str,
             con.register("landing_quarantine", quarantine)
             con.execute("INSERT INTO raw.quarantine BY NAME SELECT * FROM landing_quarantine")
             con.unregister("landing_quarantine")
+        if key_fingerprint is not None:
+            record_key_fingerprint(con, key_fingerprint)
         record_file(con, sha256=sha256, source=source, file=file, archived_as=str(archived().name),
-                    table_kind=table_kind, snapshot_date=parsed.snapshot_date, status="loaded",
+                    table_kind=table_kind, snapshot_date=parsed.snapshot_date, status=PENDING,
                     rows_read=landed.rows_read, rows_loaded=landed.rows_loaded,
                     rows_quarantined=landed.rows_quarantined, rows_skipped=landed.rows_skipped,
                     warnings=parsed.warnings, error=None, started_at=started_at)
@@ -249,19 +278,54 @@ def record_file(con: duckdb.DuckDBPyConnection, *, sha256: str, source: str, fil
          rows_quarantined, rows_skipped, json.dumps(warnings), error, started_at, _now()])
 
 
-def withdraw(con: duckdb.DuckDBPyConnection, sha256: str, reason: str) -> None:
-    """Takes a loaded file back out of raw.* after it failed a blocking quality check.
-
-    The file stays archived and its registry row says why; a corrected file (or changed thresholds)
-    can be loaded again. Data that fails never reaches the marts."""
+def _in_transaction(con: duckdb.DuckDBPyConnection, statements: Callable[[], None]) -> None:
     con.execute("BEGIN TRANSACTION")
     try:
-        for table in ("ods_cooperatives", "bps_population", "bps_businesses", "opd_cooperatives", "opd_members"):
-            con.execute(f"DELETE FROM raw.{table} WHERE _source_sha256 = ?", [sha256])
-        con.execute("DELETE FROM raw.quarantine WHERE sha256 = ?", [sha256])
-        con.execute("UPDATE raw.ingested_files SET status = 'failed_checks', error = ? "
-                    "WHERE sha256 = ? AND status = 'loaded'", [reason, sha256])
+        statements()
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
+
+
+def admit(con: duckdb.DuckDBPyConnection, sha256: str) -> None:
+    """A pending file passed its blocking checks: it becomes current. For ODS, the file it replaces (same
+    snapshot) becomes REPLACED in the same transaction: readers see one file per snapshot, old or new."""
+    def statements() -> None:
+        con.execute(f"""UPDATE raw.ingested_files AS f SET status = '{REPLACED}'
+            FROM raw.ingested_files AS c
+            WHERE c.sha256 = ? AND c.source = 'ods' AND f.source = 'ods' AND f.status = '{LOADED}'
+              AND f.snapshot_date = c.snapshot_date AND f.sha256 <> c.sha256""", [sha256])
+        con.execute(f"UPDATE raw.ingested_files SET status = '{LOADED}', error = NULL WHERE sha256 = ?", [sha256])
+    _in_transaction(con, statements)
+
+
+def restore(con: duckdb.DuckDBPyConnection, sha256: str) -> None:
+    """Makes a REPLACED ODS file current again (it passed its checks when it was loaded; its rows were kept)."""
+    admit(con, sha256)
+
+
+def withdraw(con: duckdb.DuckDBPyConnection, sha256: str, reason: str) -> None:
+    """Takes a file back out of raw.* after it failed a blocking quality check.
+
+    The file stays archived and its registry row says why; it is not retried until its content changes (or a
+    steward asks for it explicitly with ``koperasi ingest``). Data that fails never reaches the marts."""
+    def statements() -> None:
+        _delete_rows(con, sha256)
+        con.execute(f"UPDATE raw.ingested_files SET status = '{FAILED_CHECKS}', error = ? WHERE sha256 = ?",
+                    [reason, sha256])
+    _in_transaction(con, statements)
+
+
+def forget(con: duckdb.DuckDBPyConnection, sha256: str) -> None:
+    """Removes every trace of a file that is to be ingested again (its rows, quarantine and registry row)."""
+    def statements() -> None:
+        _delete_rows(con, sha256)
+        con.execute("DELETE FROM raw.ingested_files WHERE sha256 = ?", [sha256])
+    _in_transaction(con, statements)
+
+
+def _delete_rows(con: duckdb.DuckDBPyConnection, sha256: str) -> None:
+    for table in DATA_TABLES:
+        con.execute(f"DELETE FROM raw.{table} WHERE _source_sha256 = ?", [sha256])
+    con.execute("DELETE FROM raw.quarantine WHERE sha256 = ?", [sha256])

@@ -1,7 +1,8 @@
 """OPD cooperative lists: the registry of agencies' employee cooperatives and their member lists.
 
-Member lists carry names and NIPs. Names are dropped, NIPs become a keyed hash (``member_key``); the
-quarantine keeps raw records with both masked.
+Member lists carry names and NIPs, sometimes KTP numbers, addresses and phones. Names are dropped, NIPs
+become a keyed hash (``member_key``); a quarantined record keeps only the columns the mapping knows to be
+non-personal (status, dates, savings, house) and masks every other one.
 """
 
 from __future__ import annotations
@@ -90,8 +91,8 @@ def parse_members(grid: Grid, file: str, key: bytes, fallback_date: date) -> Par
             values[f"_v_{field}"] = parsed.value
             checks.append(parsed.check)
     frame = rows.frame.with_columns(**values)
-    personal = tuple(f.name for f in table.fields if f.personal)
-    good, bad = split(frame, checks, record_json(grid, masked_fields=personal))
+    non_personal = tuple(f.name for f in table.fields if not f.personal)
+    good, bad = split(frame, checks, record_json(grid, kept_fields=non_personal))
     keys = [member_key(key, n) for n in good.get_column("_nip").to_list()]
     loaded = good.select(
         pl.lit(cooperative).alias("cooperative_nik"), pl.lit(list_date(grid, file, fallback_date)).alias("list_date"),

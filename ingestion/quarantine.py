@@ -47,9 +47,17 @@ class ParsedFile:
     late: Callable[[], LateFindings | None] | None = None
 
 
-def record_json(grid: Grid, masked_fields: tuple[str, ...] = ()) -> pl.Expr:
-    """The raw row as JSON keyed by the file's own headers; personal fields masked."""
-    masked_columns = {grid.columns[f] for f in masked_fields if f in grid.columns}
+def record_json(grid: Grid, masked_fields: tuple[str, ...] = (), *,
+                kept_fields: tuple[str, ...] | None = None) -> pl.Expr:
+    """The raw row as JSON keyed by the file's own headers, personal values masked: the columns of
+    ``masked_fields``, or, with ``kept_fields`` (an allow-list), every column not mapped to one of those
+    fields, including columns the mapping does not know (a member list may carry KTP numbers, addresses,
+    phone numbers under any header)."""
+    if kept_fields is not None:
+        kept_columns = {grid.columns[f] for f in kept_fields if f in grid.columns}
+        masked_columns = {f"c{i}" for i in range(len(grid.headers))} - kept_columns
+    else:
+        masked_columns = {grid.columns[f] for f in masked_fields if f in grid.columns}
     parts = []
     for index, header in enumerate(grid.headers):
         column = f"c{index}"

@@ -13,9 +13,6 @@ from pathlib import Path
 
 from warehouse.paths import SOURCES, get_paths
 
-DEMO_PSEUDONYM_KEY = "demo-key-for-generated-sample-data-only"
-
-
 def _sample(args: argparse.Namespace) -> int:
     from ingestion.samples import SampleSpec, generate_samples
 
@@ -23,9 +20,6 @@ def _sample(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else paths.inbox
     result = generate_samples(SampleSpec(out=out, scale=args.scale, seed=args.seed, snapshots=args.snapshots,
                                          months_apart=args.months_apart, dirty=args.dirty))
-    if not paths.pseudonym_key_file.exists():  # demo data only: real lists need KOPERASI_PSEUDONYM_KEY
-        paths.pseudonym_key_file.parent.mkdir(parents=True, exist_ok=True)
-        paths.pseudonym_key_file.write_text(DEMO_PSEUDONYM_KEY + "\n", encoding="utf-8")
     print(f"wrote {len(result.files)} files to {out}")
     if result.manifest:
         print(f"defect manifest: {result.manifest}")
@@ -33,29 +27,39 @@ def _sample(args: argparse.Namespace) -> int:
 
 
 def _ingest(args: argparse.Namespace) -> int:
-    from ingestion.api import ingest_file
+    """Each file goes through the same gate as in a pipeline run: landed, checked, admitted or withdrawn."""
+    from expectations.gate import admit_files
     from ingestion.landing import connect
+    from warehouse.lock import PipelineBusy, pipeline_lock
 
     paths = get_paths()
     snapshot = date.fromisoformat(args.snapshot_date) if args.snapshot_date else None
-    con = connect(paths.build_db)
     try:
-        results = [ingest_file(con, Path(p), args.source, paths.archive, snapshot_date=snapshot,
-                               key_file=paths.pseudonym_key_file) for p in args.paths]
-    finally:
-        con.close()
+        with pipeline_lock(paths.warehouse_dir, "koperasi ingest"):
+            con = connect(paths.build_db)
+            try:
+                admissions = admit_files(con, [Path(p) for p in args.paths], args.source, paths,
+                                         snapshot_date=snapshot, explicit=True, run_id="koperasi-ingest")
+            finally:
+                con.close()
+    except PipelineBusy as e:
+        print(str(e), file=sys.stderr)
+        return 1
     if args.json:
-        print(json.dumps([r.as_json() for r in results], indent=1))
+        print(json.dumps([a.as_json() for a in admissions], indent=1))
     else:
-        for r in results:
+        for a in admissions:
+            r = a.result
             print(f"{r.file}: {r.status}  read {r.rows_read}, loaded {r.rows_loaded}, quarantined {r.rows_quarantined}")
             for reason, count in r.reasons.items():
                 print(f"    {reason}: {count}")
             for warning in r.warnings:
                 print(f"    warning: {warning}")
+            if r.status == "restored":
+                print("    this file is the current file of its snapshot again (run 'koperasi run' to rebuild)")
             if r.error:
                 print(f"    error: {r.error}")
-    return 1 if any(r.status == "rejected" for r in results) else 0
+    return 1 if any(a.withdrawn for a in admissions) else 0
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -89,7 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--out", help="default: $KOPERASI_HOME/inbox")
     sample.set_defaults(handler=_sample)
 
-    ingest = sub.add_parser("ingest", help="load files into the build database (quarantining bad rows)")
+    ingest = sub.add_parser("ingest", help="load files through the quality gate (bad rows quarantined, "
+                                           "failing files withdrawn); a file named again is retried or restored")
     ingest.add_argument("--source", required=True, choices=SOURCES)
     ingest.add_argument("paths", nargs="+")
     ingest.add_argument("--json", action="store_true")
@@ -104,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     quality.add_argument("--out", help="where to write the CSV (default: <FILE>.quarantine.csv)")
     quality.set_defaults(handler=_quality)
 
-    publish = sub.add_parser("publish", help="republish the last good build to the serving database")
+    publish = sub.add_parser("publish", help="publish the latest build, if its verdict passed, to the serving database")
     publish.set_defaults(handler=_publish)
     return parser
 

@@ -5,7 +5,7 @@ import dagster as dg
 from orchestration.assets.dbt import DBT_PROJECT, koperasi_dbt
 from orchestration.assets.ingestion import bps_inbox, ods_cooperatives, opd_inbox
 from orchestration.assets.publish import publication
-from orchestration.checks import mart_checks
+from orchestration.checks import mart_checks, ods_freshness_check
 from orchestration.jobs import ods_ingest_job, ods_snapshot_job, refresh_job
 from orchestration.dbt_project import dbt_cli
 from orchestration.resources import default_warehouse
@@ -13,7 +13,7 @@ from orchestration.sensors import daily_refresh_schedule, inbox_sensor
 
 defs = dg.Definitions(
     assets=[ods_cooperatives, bps_inbox, opd_inbox, koperasi_dbt, publication],
-    asset_checks=mart_checks,
+    asset_checks=[*mart_checks, ods_freshness_check],
     jobs=[ods_snapshot_job, ods_ingest_job, refresh_job],
     sensors=[inbox_sensor],
     schedules=[daily_refresh_schedule],

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import fcntl
 import os
-from contextlib import contextmanager
 
 import dagster as dg
 
@@ -34,22 +32,6 @@ def prepare_dagster_home(paths: KoperasiPaths) -> None:
 def local_instance(paths: KoperasiPaths) -> dg.DagsterInstance:
     prepare_dagster_home(paths)
     return dg.DagsterInstance.get()
-
-
-@contextmanager
-def pipeline_lock(paths: KoperasiPaths):
-    """One pipeline process at a time writes the build database (DuckDB allows one read-write process)."""
-    paths.warehouse_dir.mkdir(parents=True, exist_ok=True)
-    with open(paths.warehouse_dir / ".pipeline.lock", "w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise PipelineBusy(f"another koperasi process is writing {paths.build_db}; try again when it ends") from None
-        yield
-
-
-class PipelineBusy(Exception):
-    pass
 
 
 def recover_interrupted_runs(instance: dg.DagsterInstance) -> list[str]:

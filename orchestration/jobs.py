@@ -22,6 +22,9 @@ ods_ingest_job = dg.define_asset_job(
     description="Ingest one ODS snapshot only.")
 
 # Everything but the partitioned ODS ingestion: BPS and OPD inboxes, dbt build and checks, publish.
+# The ODS freshness warning runs with it (every night, from the schedule).
 refresh_job = dg.define_asset_job(
-    "refresh_job", selection=dg.AssetSelection.all() - dg.AssetSelection.assets(ODS_KEY),
+    "refresh_job", selection=dg.AssetSelection.all() - dg.AssetSelection.assets(ODS_KEY)
+    | dg.AssetSelection.checks_for_assets(ODS_KEY) - dg.AssetSelection.checks(
+        dg.AssetCheckKey(ODS_KEY, "ods_snapshot_expectations"), dg.AssetCheckKey(ODS_KEY, "no_rejected_files")),
     description="Ingest new BPS and OPD files, rebuild the warehouse, check and publish.")

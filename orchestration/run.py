@@ -7,7 +7,13 @@ import sys
 import time
 from dataclasses import dataclass, field
 
-from warehouse.paths import KoperasiPaths
+from warehouse.paths import SOURCES, KoperasiPaths
+
+
+# Exit statuses of `koperasi run` (and `koperasi ingest`).
+EXIT_OK = 0                     # everything loaded, built, checked and published
+EXIT_FAILED = 1                 # nothing published: a step or a blocking check failed (the previous publication stays)
+EXIT_PUBLISHED_WITH_WITHDRAWN = 3  # published, but some files were withdrawn or rejected and are not in it
 
 
 @dataclass
@@ -15,10 +21,18 @@ class RunOutcome:
     phases: list[tuple[str, float]] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     skipped_files: list[str] = field(default_factory=list)
+    withdrawn_files: list[tuple[str, str, str, str]] = field(default_factory=list)  # source, file, status, why
+    published: bool = False
 
     @property
     def ok(self) -> bool:
         return not self.failures
+
+    @property
+    def exit_status(self) -> int:
+        if self.failures or not self.published:
+            return EXIT_FAILED
+        return EXIT_PUBLISHED_WITH_WITHDRAWN if self.withdrawn_files else EXIT_OK
 
 
 def _failed_checks(result) -> list[str]:
@@ -49,9 +63,9 @@ QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 def execute(paths: KoperasiPaths) -> RunOutcome:
     """Ingests the pending ODS snapshots (one run over their partitions), then refreshes everything else once."""
     os.environ["KOPERASI_HOME"] = str(paths.home)
-    from orchestration.instance import pipeline_lock
+    from warehouse.lock import pipeline_lock
 
-    with pipeline_lock(paths):
+    with pipeline_lock(paths.warehouse_dir, "koperasi run"):
         return _execute_locked(paths)
 
 
@@ -61,6 +75,11 @@ def _execute_locked(paths: KoperasiPaths) -> RunOutcome:
 
     outcome = RunOutcome()
     start = time.perf_counter()
+    if not any(inbox_files(paths.inbox, source) for source in SOURCES) and not _has_loaded_files(paths):
+        outcome.failures.append(
+            f"the inbox {paths.inbox} is empty and nothing was loaded before: put ODS exports in inbox/ods, BPS "
+            "tables in inbox/bps and OPD lists in inbox/opd (or 'koperasi sample' for sample data), then run again")
+        return outcome
     instance = local_instance(paths)
     for run_id in recover_interrupted_runs(instance):
         print(f"marked interrupted run {run_id} as failed")
@@ -84,23 +103,83 @@ def _execute_locked(paths: KoperasiPaths) -> RunOutcome:
             instance=instance, raise_on_error=False, run_config=QUIET,
             tags={"dagster/asset_partition_range_start": span[0], "dagster/asset_partition_range_end": span[-1]})
         outcome.phases.append((f"ingest + check ODS {pending[0]}..{pending[-1]}", time.perf_counter() - t))
+        # A file that fails its checks is withdrawn (listed below), not a failure of the run: the rest goes on.
+        outcome.failures += _failed_steps(result)
+    if not outcome.failures:
+        t = time.perf_counter()
+        result = defs.resolve_job_def("refresh_job").execute_in_process(instance=instance, raise_on_error=False,
+                                                                           run_config=QUIET)
+        outcome.phases.append(("ingest BPS/OPD, dbt build, checks, publish", time.perf_counter() - t))
         outcome.failures += _failed_steps(result) + _failed_checks(result)
-    if outcome.failures:
-        return outcome  # a snapshot that failed its checks must not reach the marts
-    t = time.perf_counter()
-    result = defs.resolve_job_def("refresh_job").execute_in_process(instance=instance, raise_on_error=False,
-                                                                       run_config=QUIET)
-    outcome.phases.append(("ingest BPS/OPD, dbt build, checks, publish", time.perf_counter() - t))
-    outcome.failures += _failed_steps(result) + _failed_checks(result)
-    if not result.success and not outcome.failures:
-        outcome.failures.append(f"run {result.run_id} did not succeed")
+        if not result.success and not outcome.failures:
+            outcome.failures.append(f"run {result.run_id} did not succeed")
+        outcome.published = any(e.asset_key.to_user_string() == "serving/publication"
+                                for e in result.get_asset_materialization_events())
+        if outcome.failures:
+            _conclude_failed_build(paths, result.run_id, outcome.failures)
+    outcome.withdrawn_files = withdrawn_inbox_files(paths)
     return outcome
 
 
-def run_pipeline(paths: KoperasiPaths) -> int:
-    from warehouse.summary import print_summary
+def _has_loaded_files(paths: KoperasiPaths) -> bool:
+    import duckdb
 
-    from orchestration.instance import PipelineBusy
+    if not paths.build_db.exists():
+        return False
+    with duckdb.connect(str(paths.build_db), read_only=True) as con:
+        try:
+            return con.execute("SELECT count(*) FROM raw.ingested_files WHERE status = 'loaded'").fetchall()[0][0] > 0
+        except duckdb.CatalogException:
+            return False
+
+
+def _conclude_failed_build(paths: KoperasiPaths, run_id: str, failures: list[str]) -> None:
+    """A build the run started but never concluded (publication skipped): record why it failed."""
+    from ingestion.landing import connect
+    from warehouse import builds
+
+    con = connect(paths.build_db)
+    try:
+        if builds.latest_build_id(con) == run_id and builds.load(con, run_id).finished_at is None:
+            builds.finish(con, run_id, [builds.CheckResult("step", f, False) for f in failures])
+    finally:
+        con.close()
+
+
+def withdrawn_inbox_files(paths: KoperasiPaths) -> list[tuple[str, str, str, str]]:
+    """Files in the inbox that are not in the warehouse because they failed their checks or could not be read."""
+    import duckdb
+
+    from ingestion.api import inbox_files
+
+    names = {(source, p.name) for source in SOURCES for p in inbox_files(paths.inbox, source)}
+    if not names or not paths.build_db.exists():
+        return []
+    with duckdb.connect(str(paths.build_db), read_only=True) as con:
+        try:
+            rows = con.execute("""SELECT source, file, status, error FROM raw.ingested_files
+                                  WHERE status IN ('failed_checks', 'rejected') ORDER BY source, file""").fetchall()
+        except duckdb.CatalogException:
+            return []
+    return [(source, file, status, error or "") for source, file, status, error in rows if (source, file) in names]
+
+
+def print_withdrawn(withdrawn: list[tuple[str, str, str, str]]) -> None:
+    if not withdrawn:
+        return
+    print(f"\nWITHDRAWN — {len(withdrawn)} inbox file(s) are not in the warehouse (the rest was built as usual):",
+          file=sys.stderr)
+    for source, file, status, why in withdrawn:
+        label = "failed its checks" if status == "failed_checks" else "could not be read"
+        print(f"  {source}/{file} {label}: {why[:400]}", file=sys.stderr)
+    print("  They are not retried while their content is unchanged. To resubmit: fix the file and put the corrected\n"
+          "  file in the inbox (any name), or run 'koperasi ingest --source SOURCE FILE' to try it again as it is\n"
+          "  (e.g. after a mapping or threshold change).", file=sys.stderr)
+
+
+def run_pipeline(paths: KoperasiPaths) -> int:
+    from warehouse.lock import PipelineBusy
+    from warehouse.summary import print_summary
 
     started = time.perf_counter()
     os.environ.setdefault("KOPERASI_QUIET_DBT", "1")  # the summary below says what happened; dbt.log has the rest
@@ -108,43 +187,38 @@ def run_pipeline(paths: KoperasiPaths) -> int:
         outcome = execute(paths)
     except PipelineBusy as e:
         print(str(e), file=sys.stderr)
-        return 1
+        return EXIT_FAILED
     print_summary(paths, outcome.phases, time.perf_counter() - started)
     for name in outcome.skipped_files:
         print(f"skipped {name}: no snapshot date in the file name "
               "(koperasi ingest --source ods --snapshot-date YYYY-MM-DD FILE)")
+    print_withdrawn(outcome.withdrawn_files)
     if outcome.failures:
-        print("\nFAILED — nothing downstream of a failed step or check was built or published:", file=sys.stderr)
+        print("\nFAILED — nothing was published; BI keeps the previous publication. Failed:", file=sys.stderr)
         for failure in outcome.failures:
             print(f"  {failure}", file=sys.stderr)
-        return 1
-    return 0
+    elif outcome.published:
+        print("published: " + ("with the withdrawn files above left out" if outcome.withdrawn_files else "all files"))
+    return outcome.exit_status
 
 
 def republish(paths: KoperasiPaths) -> int:
-    """Publishes the last build by hand (e.g. after serving.duckdb was deleted), if its checks passed."""
+    """Publishes the latest build by hand (e.g. after serving.duckdb was deleted), if its verdict passed."""
     if not paths.build_db.exists():
         print(f"no build database at {paths.build_db}: run 'koperasi run' first", file=sys.stderr)
-        return 1
-    from orchestration.instance import PipelineBusy, pipeline_lock
+        return EXIT_FAILED
+    from warehouse.lock import PipelineBusy, pipeline_lock
+    from warehouse.publish import PublishRefused, latest_verdict, publish_build
 
     try:
-        with pipeline_lock(paths):
-            return _republish_locked(paths)
+        with pipeline_lock(paths.warehouse_dir, "koperasi publish"):
+            verdict = latest_verdict(paths)
+            result = publish_build(paths, verdict, run_id="manual-publish")
     except PipelineBusy as e:
         print(str(e), file=sys.stderr)
-        return 1
-
-
-def _republish_locked(paths: KoperasiPaths) -> int:
-    from warehouse.publish import failed_blocking_checks, publish
-
-    failed = failed_blocking_checks(paths.build_db)
-    if failed:
-        print("refusing to publish: the last build failed blocking checks:", file=sys.stderr)
-        for name in failed:
-            print(f"  {name}", file=sys.stderr)
-        return 1
-    result = publish(paths, run_id="manual-publish", check_summary={"manual": True})
-    print(f"published {len(result.tables)} tables to {result.serving_db} and {result.exports}")
-    return 0
+        return EXIT_FAILED
+    except PublishRefused as e:
+        print(f"refusing to publish: {e}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"published build {result.build_id} ({len(result.tables)} tables) to {result.serving_db} and {result.exports}")
+    return EXIT_OK

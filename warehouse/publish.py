@@ -1,7 +1,9 @@
 """Write-audit-publish: copy the checked marts into a new serving file and swap it in atomically.
 
 BI tools only ever open ``serving.duckdb`` read-only; they see the previous publication or the new one,
-never a half-written file (``os.replace`` is atomic on one filesystem). The file is written with an
+never a half-written file (``os.replace`` is atomic on one filesystem). Only the latest build of the marts is
+published, and only when its verdict passed (``warehouse.builds``): every path to BI goes through
+``publish_build``. The file is written with an
 explicit storage version so that DuckDB 1.x clients (bundled in most BI drivers) can read it.
 """
 
@@ -16,13 +18,19 @@ from pathlib import Path
 
 import duckdb
 
+from warehouse import builds
 from warehouse.paths import KoperasiPaths
 
 SERVING_STORAGE_VERSION = "v1.0.0"
 
 
+class PublishRefused(Exception):
+    """The build cannot be published; the message names why (failed checks, or an unfinished build)."""
+
+
 @dataclass(frozen=True)
 class Publication:
+    build_id: str
     run_id: str
     published_at: str
     tables: dict[str, int]
@@ -30,16 +38,33 @@ class Publication:
     exports: Path
 
 
-def publish(paths: KoperasiPaths, *, run_id: str, check_summary: dict) -> Publication:
-    """Builds serving.duckdb.new from the build database, then replaces serving.duckdb and the exports."""
+def latest_verdict(paths: KoperasiPaths) -> builds.Verdict | None:
+    with duckdb.connect(str(paths.build_db), read_only=True) as con:
+        return builds.latest(con)
+
+
+def publish_build(paths: KoperasiPaths, verdict: builds.Verdict | None, *, run_id: str) -> Publication:
+    """Publishes the build the verdict judged, or refuses (``PublishRefused``) naming every failure."""
+    if verdict is None:
+        raise PublishRefused("nothing has been built yet: run 'koperasi run'")
+    if not verdict.passed:
+        raise PublishRefused(f"the latest build ({verdict.build_id}) is {verdict.verdict}:\n  "
+                             + "\n  ".join(verdict.explain()))
+    return _publish(paths, verdict, run_id=run_id)
+
+
+def _publish(paths: KoperasiPaths, verdict: builds.Verdict, *, run_id: str) -> Publication:
+    """Builds serving.<pid>.new.duckdb from the build database, then replaces serving.duckdb and the exports."""
     paths.warehouse_dir.mkdir(parents=True, exist_ok=True)
     for stale in paths.warehouse_dir.glob("serving.*.new.duckdb*"):  # left by a publish that was killed
         stale.unlink(missing_ok=True)
     staging = paths.serving_db.with_name(f"serving.{os.getpid()}.new.duckdb")
     published_at = datetime.now(timezone.utc).replace(tzinfo=None)
     version = published_at.strftime("%Y%m%dT%H%M%S%f")
+    _repair_exports(paths)
     export_dir = paths.exports / "versions" / version
     export_dir.mkdir(parents=True, exist_ok=True)
+    check_summary = verdict.summary()
 
     con = duckdb.connect()
     try:
@@ -55,14 +80,11 @@ def publish(paths: KoperasiPaths, *, run_id: str, check_summary: dict) -> Public
             con.execute(f'CREATE TABLE serving.marts."{table}" AS SELECT * FROM build.marts."{table}"')
             counts[table] = con.execute(f'SELECT count(*) FROM serving.marts."{table}"').fetchone()[0]
             con.execute(f"COPY (SELECT * FROM build.marts.\"{table}\") TO '{export_dir / (table + '.parquet')}' (FORMAT parquet)")
-        sources = con.execute("""
-            SELECT coalesce(list(DISTINCT snapshot_date ORDER BY snapshot_date)::VARCHAR, '[]'),
-                   coalesce(to_json(list({'file': file, 'sha256': sha256, 'source': source} ORDER BY file))::VARCHAR, '[]')
-            FROM build.raw.ingested_files WHERE status = 'loaded'""").fetchone()
         con.execute("""CREATE TABLE serving.meta.publication AS SELECT
-            ?::VARCHAR AS run_id, ?::TIMESTAMP AS published_at, ?::VARCHAR AS source_snapshots,
-            ?::VARCHAR AS source_files, ?::VARCHAR AS check_summary, ?::VARCHAR AS tables""",
-                    [run_id, published_at, sources[0], sources[1], json.dumps(check_summary), json.dumps(counts)])
+            ?::VARCHAR AS build_id, ?::VARCHAR AS run_id, ?::TIMESTAMP AS published_at,
+            ?::DATE[] AS source_snapshots, ?::JSON AS source_files, ?::JSON AS check_summary, ?::JSON AS tables""",
+                    [verdict.build_id, run_id, published_at, verdict.source_snapshots,
+                     json.dumps(verdict.source_files), json.dumps(check_summary), json.dumps(counts)])
         con.execute("DETACH serving")
         con.execute("DETACH build")
     finally:
@@ -70,12 +92,25 @@ def publish(paths: KoperasiPaths, *, run_id: str, check_summary: dict) -> Public
     _fsync(staging)
     os.replace(staging, paths.serving_db)  # readers see the old file or the new one, nothing in between
     _switch_exports(paths, version)
-    return Publication(run_id, published_at.isoformat(), counts, paths.serving_db, paths.exports / "current")
+    return Publication(verdict.build_id, run_id, published_at.isoformat(), counts, paths.serving_db,
+                       paths.exports / "current")
 
 
 def _fsync(path: Path) -> None:
     with open(path, "rb") as f:
         os.fsync(f.fileno())
+
+
+def _repair_exports(paths: KoperasiPaths) -> None:
+    """``exports/current`` must be a symlink to a version folder. A real folder there (a restored backup, a
+    copy made by hand) is kept as a version of its own, so the atomic switch can replace the link."""
+    link = paths.exports / "current"
+    if link.is_dir() and not link.is_symlink():
+        kept = paths.exports / "versions" / f"restored-{datetime.now(timezone.utc):%Y%m%dT%H%M%S%f}"
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(link, kept)
+    elif link.exists() and not link.is_symlink():
+        raise PublishRefused(f"{link} is a file, not the link to the current exports: move it away and publish again")
 
 
 def _switch_exports(paths: KoperasiPaths, version: str) -> None:
@@ -86,19 +121,8 @@ def _switch_exports(paths: KoperasiPaths, version: str) -> None:
     tmp.symlink_to(Path("versions") / version)
     os.replace(tmp, link)
     (paths.exports / "CURRENT").write_text(version + "\n", encoding="utf-8")
-    versions = sorted((paths.exports / "versions").iterdir())
+    versions = sorted(p for p in (paths.exports / "versions").iterdir() if not p.name.startswith("restored-"))
     for old in versions[:-3]:  # keep a few for readers still holding an older folder
         shutil.rmtree(old, ignore_errors=True)
 
 
-def failed_blocking_checks(build_db: Path) -> list[str]:
-    """Checks whose latest result is a failure at error severity (the gate for a manual republish)."""
-    with duckdb.connect(str(build_db), read_only=True) as con:
-        try:
-            rows = con.execute("""
-                SELECT check_name, asset FROM quality.check_results
-                QUALIFY row_number() OVER (PARTITION BY check_name, asset, partition_key ORDER BY checked_at DESC) = 1
-                    AND NOT passed AND severity = 'error'""").fetchall()
-        except duckdb.CatalogException:
-            return []
-    return [f"{asset}: {name}" for name, asset in rows]

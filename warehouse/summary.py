@@ -21,11 +21,6 @@ def print_summary(paths: KoperasiPaths, phases: list[tuple[str, float]], total_s
             quarantine = con.execute(
                 "SELECT source, count(*) FROM raw.quarantine GROUP BY 1 ORDER BY 1").fetchall()
             print("quarantined rows per source: " + (", ".join(f"{s} {n:,}" for s, n in quarantine) or "none"))
-            rejected = con.execute("SELECT file, error FROM raw.ingested_files WHERE status = 'rejected' "
-                                   "AND sha256 NOT IN (SELECT sha256 FROM raw.ingested_files WHERE status = 'loaded')"
-                                   ).fetchall()
-            for file, error in rejected:
-                print(f"  rejected file {file}: {error}")
     print(f"build database:   {paths.build_db}")
     if paths.serving_db.exists():
         print(f"serving database: {paths.serving_db}  (BI reads this, read-only)")

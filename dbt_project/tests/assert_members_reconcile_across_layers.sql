@@ -1,18 +1,10 @@
 {{ config(meta={'dagster': {'ref': {'name': 'mart_member_counts'}}}) }}
--- Per snapshot, members and cooperatives agree across raw (the file chosen for the snapshot),
+-- Per snapshot, members and cooperatives agree across staging (the snapshot's current file),
 -- fct_cooperative_snapshot and mart_member_counts. Any row returned is a mismatch.
-with chosen_file as (
-    select snapshot_date, _source_sha256
-    from {{ source('raw', 'ods_cooperatives') }}
-    group by snapshot_date, _source_sha256
-    qualify dense_rank() over (partition by snapshot_date order by max(_ingested_at) desc, _source_sha256) = 1
-),
-
-raw_totals as (
-    select r.snapshot_date, count(*) as cooperatives, sum(r.members_male + r.members_female) as members
-    from {{ source('raw', 'ods_cooperatives') }} as r
-    inner join chosen_file using (snapshot_date, _source_sha256)
-    group by r.snapshot_date
+with raw_totals as (
+    select snapshot_date, count(*) as cooperatives, sum(members_total) as members
+    from {{ ref('stg_ods__cooperatives') }}
+    group by snapshot_date
 ),
 
 fact_totals as (

@@ -7,12 +7,14 @@ import json
 import os
 import sys
 import time
+from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from orchestration.dbt_project import KoperasiTranslator, build_dbt_project
 from orchestration.resources import BUILD_DB_POOL, WarehouseResource
+from warehouse import builds
 from warehouse.inspect import table_row_count
 
 DBT_PROJECT = build_dbt_project()
@@ -21,42 +23,52 @@ DBT_PROJECT = build_dbt_project()
 @dbt_assets(manifest=DBT_PROJECT.manifest_path, project=DBT_PROJECT, dagster_dbt_translator=KoperasiTranslator(),
             pool=BUILD_DB_POOL)
 def koperasi_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
+    """One `dbt build`: a new build of the marts, whose every node result goes into the build's verdict."""
     # One target folder per KOPERASI_HOME (runs are serialised by the pipeline lock): dbt's partial parse
     # cache survives between runs instead of a full parse each time.
     target = warehouse.paths.dbt_target
-    # Events are collected first: dbt holds the DuckDB file until it exits; row counts are read afterwards.
-    invocation = dbt.cli(["build"], context=context, target_path=target, raise_on_error=False)
-    started = time.perf_counter()
-    # dagster-dbt echoes every dbt log line to stdout; the CLI keeps its own output short (dbt.log has it all).
-    quiet = os.environ.get("KOPERASI_QUIET_DBT") == "1"
-    with open(os.devnull, "w") if quiet else contextlib.nullcontext(sys.stdout) as sink, contextlib.redirect_stdout(sink):
-        events = list(invocation.stream())
-    context.log.info(f"dbt build and event stream: {time.perf_counter() - started:.1f} s")
-    relations = _relations()
-    with warehouse.build_connection() as con:
-        for event in events:
-            if isinstance(event, dg.Output):
-                unique_id = event.metadata.get("unique_id")
-                relation = relations.get(unique_id.value if unique_id is not None else None)
-                if relation:
-                    count = table_row_count(con, *relation)
-                    if count is not None:
-                        event = event.with_metadata({**event.metadata, "dagster/row_count": count})
-            yield event
+    with warehouse.writing(f"Dagster run {context.run.run_id[:8]} (dbt build)", context.log.info):
+        with warehouse.build_connection() as con:
+            builds.start(con, context.run.run_id)
+        (target / "run_results.json").unlink(missing_ok=True)  # a stale file would judge this build
+        # Events are collected first: dbt holds the DuckDB file until it exits; row counts are read afterwards.
+        invocation = dbt.cli(["build"], context=context, target_path=target, raise_on_error=False)
+        started = time.perf_counter()
+        # dagster-dbt echoes every dbt log line to stdout; the CLI keeps its own output short (dbt.log has it all).
+        quiet = os.environ.get("KOPERASI_QUIET_DBT") == "1"
+        with open(os.devnull, "w") if quiet else contextlib.nullcontext(sys.stdout) as sink, \
+                contextlib.redirect_stdout(sink):
+            events = list(invocation.stream())
+        context.log.info(f"dbt build and event stream: {time.perf_counter() - started:.1f} s")
+        results = _node_results(target, invocation.is_successful())
+        relations = _relations()
+        with warehouse.build_connection() as con:
+            builds.record(con, context.run.run_id, results)
+            for event in events:
+                if isinstance(event, dg.Output):
+                    unique_id = event.metadata.get("unique_id")
+                    relation = relations.get(unique_id.value if unique_id is not None else None)
+                    if relation:
+                        count = table_row_count(con, *relation)
+                        if count is not None:
+                            event = event.with_metadata({**event.metadata, "dagster/row_count": count})
+                yield event
     if not invocation.is_successful():
         # Models that did build are reported above; the step fails so nothing downstream (publish) runs.
-        raise dg.Failure(description=f"dbt build failed: {_failed_nodes(invocation.target_path)}")
+        failed = [r.describe() for r in results if r.blocking and not r.passed]
+        raise dg.Failure(description="dbt build failed: " + (", ".join(failed) or "see the dbt log"))
 
 
-def _failed_nodes(target_path) -> str:
-    import json
-
+def _node_results(target_path: Path, succeeded: bool) -> list[builds.CheckResult]:
+    """Every dbt node of this invocation as a build result; a dbt that failed before running any node (a
+    parse or connection error) is a failure of its own."""
     try:
-        results = json.loads((target_path / "run_results.json").read_text())["results"]
-    except (OSError, KeyError, ValueError):
-        return "see the dbt log"
-    failed = [f"{r['unique_id']} ({r['status']})" for r in results if r["status"] in ("error", "fail")]
-    return ", ".join(failed) or "see the dbt log"
+        results = builds.dbt_results(json.loads((target_path / "run_results.json").read_text()))
+    except (OSError, ValueError):
+        results = []
+    if not succeeded and not any(r.blocking and not r.passed for r in results):
+        results.append(builds.CheckResult("step", "dbt build", False, detail="dbt failed; see the dbt log"))
+    return results
 
 
 @functools.cache

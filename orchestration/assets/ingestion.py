@@ -1,14 +1,11 @@
-"""Ingestion assets: land the inbox files of each source into raw.* (ingestion package), then gate them
-with their expectation suites (expectations package). A file that fails a blocking check is withdrawn."""
-
-from typing import Callable
+"""Ingestion assets: every inbox file goes through the file gate (expectations.gate, the same function
+`koperasi ingest` uses): landed, checked by its blocking suites, then admitted or withdrawn."""
 
 import dagster as dg
 
-from expectations import checks, history
+from expectations.gate import SUITES, Admission, admit_files
 from expectations.runner import SuiteOutcome
-from ingestion.api import IngestResult, inbox_files, ingest_file, snapshot_date_from_name
-from ingestion.landing import withdraw
+from ingestion.api import IngestResult, inbox_files, snapshot_date_from_name
 from orchestration.resources import BUILD_DB_POOL, WarehouseResource
 from warehouse.inspect import preview_markdown, table_row_count
 
@@ -21,14 +18,16 @@ def ods_files_for(warehouse: WarehouseResource, partition_key: str) -> list:
             if (d := snapshot_date_from_name(p.name)) is not None and d.isoformat() == partition_key]
 
 
-def _ingest_all(context, warehouse: WarehouseResource, source: str, files) -> list[IngestResult]:
-    with warehouse.build_connection() as con:
-        results = [ingest_file(con, path, source, warehouse.paths.archive,
-                               key_file=warehouse.paths.pseudonym_key_file) for path in files]
-    for r in results:
-        if r.status == "rejected":
-            context.log.warning(f"rejected: {r.error}")
-    return results
+def _admit_all(context, warehouse: WarehouseResource, source: str, files) -> list[Admission]:
+    with warehouse.build_connection(f"Dagster run {context.run.run_id[:8]} ({source} inbox)", context.log.info) as con:
+        admissions = admit_files(con, files, source, warehouse.paths, run_id=context.run.run_id,
+                                 log=context.log.warning)
+    for a in admissions:
+        if a.withdrawn and a.result.status == "known":
+            context.log.warning(f"{a.result.file} is not loaded ({a.result.known_status}: {a.result.error}); "
+                                f"it is not retried until its content changes. To resubmit, put a corrected file "
+                                f"in the inbox or run 'koperasi ingest --source {source} FILE'.")
+    return admissions
 
 
 def _metadata(warehouse: WarehouseResource, results: list[IngestResult], table: str) -> dict:
@@ -49,29 +48,12 @@ def _metadata(warehouse: WarehouseResource, results: list[IngestResult], table: 
         "rows_quarantined": sum(r.rows_quarantined for r in loaded),
         "quarantine_reasons": dg.MetadataValue.json(reasons),
         "files_rejected": sum(r.status == "rejected" for r in results),
+        "files_withdrawn": sum(r.status == "failed_checks" for r in results),
         "files_already_ingested": sum(r.status == "already_ingested" for r in results),
         "source_sha256": ", ".join(r.sha256[:12] for r in results),
         "dagster/row_count": total or 0,
         "preview": dg.MetadataValue.md(preview),
     }
-
-
-def validate_and_gate(context, warehouse: WarehouseResource, asset: dg.AssetKey, partition: str | None,
-                      loaded: list[IngestResult], validations: list[Callable]) -> list[SuiteOutcome]:
-    """Runs the suites on what was just loaded; on an error-level failure those files are withdrawn."""
-    if not loaded:
-        return []
-    with warehouse.build_connection() as con:
-        outcomes: list[SuiteOutcome] = [validate(con) for validate in validations]
-        for outcome in outcomes:
-            history.record(con, outcome, asset=asset.to_user_string(), partition=partition, run_id=context.run.run_id)
-        failed = [o for o in outcomes if not o.passed]
-        if failed:
-            reason = "failed quality checks: " + " | ".join(o.describe() for o in failed)
-            for result in loaded:
-                withdraw(con, result.sha256, reason)
-            context.log.error(f"{', '.join(r.file for r in loaded)} withdrawn: {reason}")
-    return outcomes
 
 
 def check_result(asset: dg.AssetKey, check_name: str, outcomes: list[SuiteOutcome]) -> dg.AssetCheckResult:
@@ -109,38 +91,18 @@ def _spec(asset: dg.AssetKey, name: str, description: str, blocking: bool = True
     ],
 )
 def ods_cooperatives(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-    quality = warehouse.paths.quality
-    results: list[IngestResult] = []
-    outcomes: list[SuiteOutcome] = []
+    admissions: list[Admission] = []
     for partition in sorted(context.partition_keys):  # in date order: each snapshot is compared with the one before
-        snapshot = snapshot_date_from_name(partition)
-        partition_results = _ingest_all(context, warehouse, "ods", ods_files_for(warehouse, partition))
-        loaded = [r for r in partition_results if r.status == "loaded"]
-        validations = [lambda con, r=r: checks.ods_snapshot(con, quality, r.sha256, snapshot) for r in loaded]
-        validations.append(lambda con, loaded=loaded: checks.file_accounting(con, quality, [r.sha256 for r in loaded]))
-        outcomes += validate_and_gate(context, warehouse, ODS_KEY, partition, loaded, validations)
-        results += partition_results
+        admissions += _admit_all(context, warehouse, "ods", ods_files_for(warehouse, partition))
+    results = [a.result for a in admissions]
     yield dg.MaterializeResult(metadata=_metadata(warehouse, results, "ods_cooperatives"))
-    yield check_result(ODS_KEY, "ods_snapshot_expectations", outcomes)
+    yield check_result(ODS_KEY, "ods_snapshot_expectations", [o for a in admissions for o in a.outcomes])
     yield _rejections_check(ODS_KEY, results)
 
 
-def _table_of(source: str, result: IngestResult) -> str:
-    return {("bps", "population"): "bps_population", ("bps", "businesses"): "bps_businesses",
-            ("opd", "registry"): "opd_cooperatives", ("opd", "members"): "opd_members"}[(source, result.table_kind)]
-
-
-# source -> table -> the suites that gate it
-SOURCE_CHECKS = {
-    "bps": {"bps_population": [checks.bps_population, checks.bps_totals], "bps_businesses": [checks.bps_businesses, checks.bps_totals]},
-    "opd": {"opd_cooperatives": [], "opd_members": [checks.opd_members]},
-}
-
-
-def _source_multi_asset(source: str, description: str):
-    tables = list(SOURCE_CHECKS[source])
+def _source_multi_asset(source: str, tables: list[str], description: str):
     keys = {t: dg.AssetKey(["raw", t]) for t in tables}
-    specs = [_spec(keys[t], f"{t}_expectations", f"GX suites on {t}.") for t in tables if SOURCE_CHECKS[source][t]]
+    specs = [_spec(keys[t], f"{t}_expectations", f"GX suites on each new {t} file.") for t in tables if SUITES[t]]
     specs += [_spec(keys[t], "no_rejected_files", f"Every {source.upper()} file could be read.", blocking=False)
               for t in tables]
 
@@ -151,21 +113,18 @@ def _source_multi_asset(source: str, description: str):
         pool=BUILD_DB_POOL,
     )
     def _asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-        results = _ingest_all(context, warehouse, source, inbox_files(warehouse.paths.inbox, source))
-        quality = warehouse.paths.quality
+        admissions = _admit_all(context, warehouse, source, inbox_files(warehouse.paths.inbox, source))
+        results = [a.result for a in admissions]
         for table in tables:
-            loaded = [r for r in results if r.status == "loaded" and _table_of(source, r) == table]
-            mine = loaded + [r for r in results if r.status == "rejected"]
-            suites = SOURCE_CHECKS[source][table]
-            outcomes = validate_and_gate(context, warehouse, keys[table], None, loaded,
-                                         [lambda con, s=s: s(con, quality) for s in suites])
-            yield dg.MaterializeResult(asset_key=keys[table], metadata=_metadata(warehouse, mine, table))
-            if suites:
-                yield check_result(keys[table], f"{table}_expectations", outcomes)
+            mine = [a for a in admissions if a.table == table]
+            shown = [a.result for a in mine] + [r for r in results if r.status == "rejected"]
+            yield dg.MaterializeResult(asset_key=keys[table], metadata=_metadata(warehouse, shown, table))
+            if SUITES[table]:
+                yield check_result(keys[table], f"{table}_expectations", [o for a in mine for o in a.outcomes])
             yield _rejections_check(keys[table], results)
 
     return _asset
 
 
-bps_inbox = _source_multi_asset("bps", "BPS tables from inbox/bps")
-opd_inbox = _source_multi_asset("opd", "OPD cooperative lists from inbox/opd")
+bps_inbox = _source_multi_asset("bps", ["bps_population", "bps_businesses"], "BPS tables from inbox/bps")
+opd_inbox = _source_multi_asset("opd", ["opd_cooperatives", "opd_members"], "OPD cooperative lists from inbox/opd")

@@ -5,12 +5,17 @@ events itself before it swaps the serving file."""
 
 import dagster as dg
 
+from orchestration.checks import MART_SUITES
 from orchestration.resources import BUILD_DB_POOL, WarehouseResource
-from warehouse.publish import publish
+from warehouse import builds
+from warehouse.publish import PublishRefused, publish_build
 
 SERVED = [dg.AssetKey(["marts", name]) for name in (
     "dim_region", "dim_cooperative", "fct_cooperative_snapshot", "mart_member_counts", "mart_cooperative_health",
     "mart_health_by_region", "mart_consolidation_scenario", "mart_umkm_coverage")]
+
+# A build is published only if these ran in it (a check that never ran passes nothing).
+REQUIRED_CHECKS = [("gx_mart", mart) for mart in MART_SUITES]
 
 
 def _run_events(context, event_type: dg.DagsterEventType):
@@ -27,21 +32,28 @@ def blocking_failures(context) -> list[str]:
             problems.append(f"check {evaluation.asset_key.to_user_string()}:{evaluation.check_name} failed")
     problems += [f"step {e.step_key} failed" for e in _run_events(context, dg.DagsterEventType.STEP_FAILURE)]
     built = {e.asset_key for e in _run_events(context, dg.DagsterEventType.ASSET_MATERIALIZATION)}
-    selected = context.run.asset_selection or set(SERVED)
-    problems += [f"{key.to_user_string()} was not built in this run" for key in SERVED
-                 if key in selected and key not in built]
+    # Every mart, not only the selected ones: a mart left from an earlier build was not tested on this one's data.
+    problems += [f"{key.to_user_string()} was not built in this run" for key in SERVED if key not in built]
     return problems
 
 
 @dg.asset(key=dg.AssetKey(["serving", "publication"]), deps=SERVED, group_name="serving", pool=BUILD_DB_POOL,
-          description="serving.duckdb (read-only for BI) and Parquet exports, swapped in atomically.")
+          description="serving.duckdb (read-only for BI) and Parquet exports, swapped in atomically, "
+                      "only for a build whose verdict passed.")
 def publication(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    problems = blocking_failures(context)
-    if problems:
-        raise dg.Failure(description="publish refused: " + "; ".join(problems))
-    checks = _run_events(context, dg.DagsterEventType.ASSET_CHECK_EVALUATION)
-    summary = {"checks": len(checks), "passed": sum(e.event_specific_data.passed for e in checks)}
-    result = publish(warehouse.paths, run_id=context.run.run_id, check_summary=summary)
+    problems = [builds.CheckResult("step", problem, False) for problem in blocking_failures(context)]
+    with warehouse.writing(f"Dagster run {context.run.run_id[:8]} (publish)", context.log.info):
+        with warehouse.build_connection() as con:
+            latest = builds.latest_build_id(con)
+            if latest != context.run.run_id:
+                raise dg.Failure(description=f"publish refused: this run built no marts, or a later build "
+                                             f"({latest}) replaced them; publish that build with 'koperasi publish'")
+            verdict = builds.finish(con, context.run.run_id, problems, required=REQUIRED_CHECKS)
+        try:
+            result = publish_build(warehouse.paths, verdict, run_id=context.run.run_id)
+        except PublishRefused as refused:
+            raise dg.Failure(description=f"publish refused: {refused}") from None
     return dg.MaterializeResult(metadata={
+        "build_id": result.build_id, "verdict": verdict.verdict,
         "serving_db": str(result.serving_db), "exports": str(result.exports), "published_at": result.published_at,
-        "tables": dg.MetadataValue.json(result.tables), "checks": dg.MetadataValue.json(summary)})
+        "tables": dg.MetadataValue.json(result.tables), "checks": dg.MetadataValue.json(verdict.summary())})

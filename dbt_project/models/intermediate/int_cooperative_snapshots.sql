@@ -1,6 +1,7 @@
 -- Registry rows with what needs the history or the parameters: previous member count, the active rule.
--- Incremental: only snapshots loaded since the last build are computed, plus the snapshot after each of
--- them (its member growth looks back at the changed one).
+-- Incremental: only snapshots whose current file changed since the last build are computed (a new snapshot,
+-- a re-export, a restored file), plus the snapshot after each of them (its member growth looks back at the
+-- changed one); every snapshot when a health seed changed (parameters_fingerprint).
 {{ snapshot_incremental_config() }}
 
 with source_rows as (
@@ -8,9 +9,20 @@ with source_rows as (
 ),
 
 {% if incremental_run() %}
+current_files as (
+    select distinct snapshot_date, source_sha256 from source_rows
+),
+
+built_files as (
+    select distinct snapshot_date, source_sha256 from {{ this }}
+),
+
 changed as (
-    select distinct snapshot_date from source_rows
-    where ingested_at > (select max(ingested_at) from {{ this }})
+    select snapshot_date from (select * from current_files except select * from built_files)
+    union
+    select snapshot_date from current_files
+    where (select max(parameters_fingerprint) from {{ this }})
+        is distinct from (select parameters_fingerprint from {{ ref('int_health_parameters') }})
 ),
 
 refresh as (
@@ -29,6 +41,7 @@ computed as (
         lag(s.members_total) over (partition by s.cooperative_nik order by s.snapshot_date) as members_previous_snapshot,
         coalesce(s.last_rat_year >= year(s.snapshot_date) - p.active_rat_within_years, false) as is_active,
         coalesce(s.last_rat_year >= year(s.snapshot_date) - 1, false) as rat_held_last_year,
+        p.parameters_fingerprint,
         {{ build_timestamp() }} as built_at
     from source_rows as s
     cross join {{ ref('int_health_parameters') }} as p

@@ -6,12 +6,14 @@ with population as (
     group by region_code
 ),
 
+-- The latest economic census only: adding a later census must replace the figures, not add to them.
 businesses as (
     select
         region_code,
         sum(businesses) filter (where scale = 'UMK')::bigint as umk_businesses,
         sum(businesses) filter (where scale = 'UMB')::bigint as umb_businesses
     from {{ ref('stg_bps__businesses') }}
+    where year = (select max(year) from {{ ref('stg_bps__businesses') }})
     group by region_code
 )
 

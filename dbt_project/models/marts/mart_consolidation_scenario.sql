@@ -1,7 +1,12 @@
 -- Per scenario, the secondary cooperative (koperasi sekunder) that would result from its OPD cooperatives,
 -- from the latest registry snapshot: eligibility, distinct members, housing demand, money, health.
+-- Every scenario of the seed has a row, also one whose OPDs match no cooperative (ineligible, zero members).
 with latest as (
     select max(snapshot_date) as snapshot_date from {{ ref('fct_cooperative_snapshot') }}
+),
+
+scenarios as (
+    select distinct scenario_id, scenario_name from {{ ref('seed_consolidation_scenarios') }}
 ),
 
 member_cooperatives as (
@@ -28,10 +33,10 @@ member_cooperatives as (
 
 combined as (
     select
-        scenario_id,
-        scenario_name,
-        count(*)::bigint as member_cooperatives,
-        count(*) filter (where found_in_registry)::bigint as member_cooperatives_in_registry,
+        s.scenario_id,
+        s.scenario_name,
+        count(mc.cooperative_nik)::bigint as member_cooperatives,
+        count(mc.cooperative_nik) filter (where mc.found_in_registry)::bigint as member_cooperatives_in_registry,
         string_agg(cooperative_name, '; ' order by cooperative_name) as member_cooperative_names,
         coalesce(sum(own_capital), 0)::bigint as own_capital,
         coalesce(sum(external_capital), 0)::bigint as external_capital,
@@ -44,8 +49,9 @@ combined as (
         round(min(total_score), 2) as weakest_member_score,
         string_agg(cooperative_name || ': ' || coalesce(total_score::varchar, 'n/a') || ' (' || coalesce(health_band, 'not scored') || ')',
                    '; ' order by cooperative_name) as member_health
-    from member_cooperatives
-    group by scenario_id, scenario_name
+    from scenarios as s
+    left join member_cooperatives as mc using (scenario_id)
+    group by s.scenario_id, s.scenario_name
 )
 
 select
@@ -55,8 +61,9 @@ select
     c.member_cooperatives,
     c.member_cooperatives_in_registry,
     c.member_cooperative_names::varchar as member_cooperative_names,
-    -- UU 25/1992 Art. 6: a secondary cooperative needs at least three member cooperatives.
-    c.member_cooperatives >= 3 as is_legally_eligible,
+    -- UU 25/1992 Art. 6: a secondary cooperative needs at least three member cooperatives; only those that
+    -- exist in the registry count (an OPD list may name a cooperative ODS does not know).
+    c.member_cooperatives_in_registry >= 3 as is_legally_eligible,
     coalesce(m.memberships, 0)::bigint as memberships,
     coalesce(m.distinct_members, 0)::bigint as distinct_members,
     coalesce(m.asn_members, 0)::bigint as asn_members,

@@ -1,10 +1,9 @@
--- One row per cooperative per snapshot. When a snapshot was loaded from more than one file
--- (a corrected re-export), the most recently ingested file wins.
-with ranked as (
-    select
-        *,
-        dense_rank() over (partition by snapshot_date order by _ingested_at desc, _source_sha256) as file_rank
+-- One row per cooperative per snapshot, from the snapshot's current file (the ingestion gate decides which
+-- file that is: a re-export replaces the previous file only once it has passed its checks).
+with current_rows as (
+    select *
     from {{ source('raw', 'ods_cooperatives') }}
+    where _source_sha256 in {{ current_files() }}
 )
 
 select
@@ -36,5 +35,4 @@ select
     _source_sha256 as source_sha256,
     _source_row as source_row,
     _ingested_at as ingested_at
-from ranked
-where file_rank = 1
+from current_rows

@@ -2,6 +2,7 @@
 with latest_list as (
     select cooperative_nik, _source_sha256
     from {{ source('raw', 'opd_members') }}
+    where _source_sha256 in {{ current_files() }}
     group by cooperative_nik, _source_sha256
     qualify row_number() over (partition by cooperative_nik order by max(list_date) desc, max(_ingested_at) desc) = 1
 )

@@ -1,0 +1,115 @@
+"""The file gate: the one way a file gets into the warehouse, whoever brings it.
+
+``koperasi ingest``, ``koperasi run``, the inbox sensor and a run started from the Dagster UI all call
+``admit_file``: the file lands as PENDING (invisible to dbt and to every check), its blocking suites run on it,
+and then it is either admitted (current; for ODS it replaces the snapshot's previous file in one transaction)
+or withdrawn (rows deleted, registry says why, file archived, not retried until its content changes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from expectations import checks, history
+from expectations.runner import ExpectationOutcome, SuiteOutcome
+from expectations.suites import ERROR
+from ingestion import landing, privacy
+from ingestion.api import IngestResult, ingest_file, snapshot_date_from_name
+from warehouse.paths import KoperasiPaths
+
+Suite = Callable[[duckdb.DuckDBPyConnection, Path, IngestResult], SuiteOutcome]
+
+
+def _ods(con, quality: Path, r: IngestResult) -> SuiteOutcome:
+    return checks.ods_snapshot(con, quality, r.sha256, date.fromisoformat(r.snapshot_date))
+
+
+def _ods_accounting(con, quality: Path, r: IngestResult) -> SuiteOutcome:
+    return checks.file_accounting(con, quality, [r.sha256])
+
+
+def _member_list_privacy(con, quality: Path, r: IngestResult) -> SuiteOutcome:
+    """No personal value in what the member list left in the quarantine (masking is the first defence)."""
+    rows = con.execute("SELECT source_row, message, record FROM raw.quarantine WHERE sha256 = ?", [r.sha256]).fetchall()
+    found = privacy.scan([(f"{r.file} row {row} {part}", text) for row, message, record in rows
+                          for part, text in (("reason", message), ("record", record))])
+    observed = "; ".join(sorted({f.describe() for f in found}))[:200] or "none"
+    return SuiteOutcome("member_list_privacy", [ExpectationOutcome(
+        "expect_no_personal_values_in_quarantine", None, ERROR, not found, observed)])
+
+
+# raw table -> the blocking suites a new file of it must pass
+SUITES: dict[str, list[Suite]] = {
+    "ods_cooperatives": [_ods, _ods_accounting],
+    "bps_population": [lambda con, q, r: checks.bps_population(con, q, r.sha256),
+                       lambda con, q, r: checks.bps_totals(con, q, r.sha256)],
+    "bps_businesses": [lambda con, q, r: checks.bps_businesses(con, q, r.sha256),
+                       lambda con, q, r: checks.bps_totals(con, q, r.sha256)],
+    "opd_cooperatives": [],
+    "opd_members": [lambda con, q, r: checks.opd_members(con, q, r.sha256), _member_list_privacy],
+}
+
+
+def raw_table(result: IngestResult) -> str:
+    return {("ods", "registry"): "ods_cooperatives", ("bps", "population"): "bps_population",
+            ("bps", "businesses"): "bps_businesses", ("opd", "registry"): "opd_cooperatives",
+            ("opd", "members"): "opd_members"}[(result.source, result.table_kind)]
+
+
+@dataclass
+class Admission:
+    """What became of one file. ``result.status``: loaded | failed_checks | rejected | already_ingested |
+    restored | known (seen before, not retried; ``result.known_status`` says how it ended)."""
+
+    result: IngestResult
+    outcomes: list[SuiteOutcome] = field(default_factory=list)
+    table: str | None = None
+
+    @property
+    def withdrawn(self) -> bool:
+        return self.result.status in ("failed_checks", "rejected") or self.result.known_status in (
+            landing.FAILED_CHECKS, landing.REJECTED)
+
+    def as_json(self) -> dict:
+        return {**self.result.as_json(), "checks": [o.describe() for o in self.outcomes]}
+
+
+def admit_file(con: duckdb.DuckDBPyConnection, path: Path, source: str, paths: KoperasiPaths, *,
+               snapshot_date: date | None = None, explicit: bool = False, run_id: str | None = None,
+               log: Callable[[str], None] = lambda message: None) -> Admission:
+    """Lands one file and passes it through its blocking checks. ``explicit``: a steward named the file
+    (``koperasi ingest``): a file that failed before is tried again, a replaced snapshot file is restored."""
+    result = ingest_file(con, path, source, paths.archive, snapshot_date=snapshot_date,
+                         key_file=paths.pseudonym_key_file, retry_known=explicit)
+    if result.status != "landed":
+        if result.status == "rejected":
+            log(f"{result.file} rejected: {result.error}")
+        return Admission(result)
+    table = raw_table(result)
+    outcomes = [suite(con, paths.quality, result) for suite in SUITES[table]]
+    partition = result.snapshot_date if source == "ods" else None
+    for outcome in outcomes:
+        history.record(con, outcome, asset=f"raw/{table}", partition=partition, run_id=run_id)
+    failed = [o for o in outcomes if not o.passed]
+    if failed:
+        reason = "failed quality checks: " + " | ".join(o.describe() for o in failed)
+        landing.withdraw(con, result.sha256, reason)
+        result.status, result.error = "failed_checks", reason
+        log(f"{result.file} withdrawn: {reason}")
+    else:
+        landing.admit(con, result.sha256)
+        result.status = "loaded"
+    return Admission(result, outcomes, table)
+
+
+def admit_files(con: duckdb.DuckDBPyConnection, files: list[Path], source: str, paths: KoperasiPaths,
+                **kwargs) -> list[Admission]:
+    """Several files in order; ODS files in snapshot-date order, so each is compared with the one before."""
+    if source == "ods":
+        files = sorted(files, key=lambda p: (snapshot_date_from_name(p.name) or date.min, p.name))
+    return [admit_file(con, path, source, paths, **kwargs) for path in files]

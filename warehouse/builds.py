@@ -1,0 +1,184 @@
+"""Build verdicts: one per build of the marts, covering every blocking check of every kind.
+
+A build starts when dbt is about to rebuild the marts in ``build.duckdb`` (``start``). Everything that judges
+it records a result against it: the gate results of the files it is built from, every dbt node (models and
+their contracts, seeds, data tests, singular tests, unit tests), the GX suites on the marts, and failed or
+skipped steps. ``finish`` concludes it. Its verdict is ``passed`` only when it was finished, every required
+check ran and no blocking result failed; ``failed`` when a blocking result failed; otherwise ``unfinished``
+(interrupted, or steps after dbt never ran). Every way of publishing (the Dagster asset, ``koperasi
+publish``) publishes only the latest build, and only when its verdict is ``passed``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+
+import duckdb
+
+DDL = """
+CREATE SCHEMA IF NOT EXISTS quality;
+CREATE TABLE IF NOT EXISTS quality.builds (
+    build_id VARCHAR PRIMARY KEY, run_id VARCHAR, started_at TIMESTAMP NOT NULL, finished_at TIMESTAMP,
+    source_snapshots DATE[], source_files JSON);
+CREATE TABLE IF NOT EXISTS quality.build_results (
+    build_id VARCHAR NOT NULL, kind VARCHAR NOT NULL, name VARCHAR NOT NULL, asset VARCHAR,
+    blocking BOOLEAN NOT NULL, passed BOOLEAN NOT NULL, detail VARCHAR, recorded_at TIMESTAMP NOT NULL);
+"""
+
+PASSED, FAILED, UNFINISHED = "passed", "failed", "unfinished"
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    kind: str  # file_gate | dbt_model | dbt_seed | dbt_test | dbt_unit_test | gx_mart | step | required
+    name: str
+    passed: bool
+    blocking: bool = True
+    asset: str | None = None
+    detail: str | None = None
+
+    def describe(self) -> str:
+        where = f" on {self.asset}" if self.asset else ""
+        return f"{self.kind} {self.name}{where}" + (f": {self.detail}" if self.detail else "")
+
+
+@dataclass
+class Verdict:
+    build_id: str
+    run_id: str | None
+    started_at: datetime
+    finished_at: datetime | None
+    source_snapshots: list[date]
+    source_files: list[dict]
+    results: list[CheckResult] = field(default_factory=list)
+
+    @property
+    def failures(self) -> list[CheckResult]:
+        return [r for r in self.results if r.blocking and not r.passed]
+
+    @property
+    def warnings(self) -> list[CheckResult]:
+        return [r for r in self.results if not r.blocking and not r.passed]
+
+    @property
+    def verdict(self) -> str:
+        if self.failures:
+            return FAILED
+        return PASSED if self.finished_at is not None else UNFINISHED
+
+    @property
+    def passed(self) -> bool:
+        return self.verdict == PASSED
+
+    def summary(self) -> dict:
+        return {"build_id": self.build_id, "verdict": self.verdict, "checks": len(self.results),
+                "passed": sum(r.passed for r in self.results), "failed_blocking": len(self.failures),
+                "warnings": len(self.warnings)}
+
+    def explain(self) -> list[str]:
+        """Why it cannot be published, for a person."""
+        if self.failures:
+            return [r.describe() for r in self.failures]
+        if self.finished_at is None:
+            return [f"the build of run {self.run_id} did not finish: it was interrupted, or the steps after dbt "
+                    "(mart checks, publication) failed or were skipped; run 'koperasi run'"]
+        return []
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(DDL)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def start(con: duckdb.DuckDBPyConnection, build_id: str, run_id: str | None = None) -> None:
+    """A new build of the marts begins; it is built from the files the registry says are current."""
+    ensure_schema(con)
+    files = con.execute("""SELECT source, file, sha256, snapshot_date FROM raw.ingested_files
+                           WHERE status = 'loaded' ORDER BY source, snapshot_date, file""").fetchall()
+    snapshots = sorted({d for source, _, _, d in files if source == "ods" and d is not None})
+    con.execute("DELETE FROM quality.build_results WHERE build_id = ?", [build_id])
+    con.execute("DELETE FROM quality.builds WHERE build_id = ?", [build_id])
+    con.execute("INSERT INTO quality.builds VALUES (?, ?, ?, NULL, ?, ?)",
+                [build_id, run_id or build_id, _now(), snapshots,
+                 json.dumps([{"source": s, "file": f, "sha256": h} for s, f, h, _ in files])])
+    record(con, build_id, [CheckResult("file_gate", f, True, asset=f"raw ({s})",
+                                       detail="passed its blocking checks when it was loaded")
+                           for s, f, _, _ in files])
+
+
+def record(con: duckdb.DuckDBPyConnection, build_id: str, results: list[CheckResult]) -> None:
+    ensure_schema(con)
+    now = _now()
+    rows = [(build_id, r.kind, r.name, r.asset, r.blocking, r.passed, r.detail, now) for r in results]
+    if rows:
+        con.executemany("INSERT INTO quality.build_results VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+
+def latest_build_id(con: duckdb.DuckDBPyConnection) -> str | None:
+    try:
+        rows = con.execute("SELECT build_id FROM quality.builds ORDER BY started_at DESC LIMIT 1").fetchall()
+    except duckdb.CatalogException:
+        return None
+    return rows[0][0] if rows else None
+
+
+def build_for_run(con: duckdb.DuckDBPyConnection, run_id: str) -> str | None:
+    """The build a run's checks judge: the run's own build, else the latest one (a check run on its own)."""
+    ensure_schema(con)
+    rows = con.execute("SELECT build_id FROM quality.builds WHERE build_id = ?", [run_id]).fetchall()
+    return rows[0][0] if rows else latest_build_id(con)
+
+
+def finish(con: duckdb.DuckDBPyConnection, build_id: str, problems: list[CheckResult] = (),
+           required: list[tuple[str, str]] = ()) -> Verdict:
+    """Concludes a build: records the problems found at its end and a failure for every required
+    (kind, name) result that is missing (a check that never ran passes nothing)."""
+    present = {(r.kind, r.name) for r in load(con, build_id).results}
+    missing = [CheckResult("required", f"{kind} {name}", False, detail="did not run in this build")
+               for kind, name in required if (kind, name) not in present]
+    record(con, build_id, [*problems, *missing])
+    con.execute("UPDATE quality.builds SET finished_at = ? WHERE build_id = ?", [_now(), build_id])
+    return load(con, build_id)
+
+
+def load(con: duckdb.DuckDBPyConnection, build_id: str) -> Verdict:
+    row = con.execute("SELECT build_id, run_id, started_at, finished_at, source_snapshots, source_files "
+                      "FROM quality.builds WHERE build_id = ?", [build_id]).fetchall()
+    if not row:
+        raise KeyError(build_id)
+    build_id, run_id, started_at, finished_at, snapshots, files = row[0]
+    results = [CheckResult(kind, name, passed, blocking, asset, detail) for kind, name, asset, blocking, passed, detail
+               in con.execute("SELECT kind, name, asset, blocking, passed, detail FROM quality.build_results "
+                              "WHERE build_id = ? ORDER BY passed, kind, name", [build_id]).fetchall()]
+    return Verdict(build_id, run_id, started_at, finished_at, list(snapshots or []), json.loads(files or "[]"),
+                   results)
+
+
+def latest(con: duckdb.DuckDBPyConnection) -> Verdict | None:
+    build_id = latest_build_id(con)
+    return load(con, build_id) if build_id else None
+
+
+def dbt_results(run_results: dict) -> list[CheckResult]:
+    """Every node of a dbt invocation (run_results.json) as a check result. A model that failed (its contract
+    included) or was skipped, and a test or unit test that failed, errored or was skipped, block the build;
+    a test at warn severity that found rows does not."""
+    results = []
+    for node in run_results.get("results", []):
+        unique_id, status = node["unique_id"], node["status"]
+        resource_type = unique_id.split(".", 1)[0]
+        kind = {"model": "dbt_model", "seed": "dbt_seed", "test": "dbt_test", "unit_test": "dbt_unit_test",
+                "snapshot": "dbt_snapshot"}.get(resource_type)
+        if kind is None:  # exposures and the like: no-ops that judge nothing
+            continue
+        name = unique_id.split(".", 2)[-1]
+        passed = status in ("success", "pass")
+        blocking = status != "warn"
+        detail = None if passed else f"{status}: {(node.get('message') or '').strip()[:300]}"
+        results.append(CheckResult(kind, name, passed, blocking, detail=detail))
+    return results
