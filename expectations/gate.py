@@ -98,7 +98,9 @@ def admit_file(con: duckdb.DuckDBPyConnection, path: Path, source: str, paths: K
     failed = [o for o in outcomes if not o.passed]
     if failed:
         reason = "failed quality checks: " + " | ".join(o.describe() for o in failed)
-        landing.withdraw(con, result.sha256, reason)
+        # The quarantine stays for the steward to correct, unless it is what failed (personal data in it).
+        landing.withdraw(con, result.sha256, reason,
+                         keep_quarantine=not any(o.suite == "member_list_privacy" for o in failed))
         result.status, result.error = "failed_checks", reason
         log(f"{result.file} withdrawn: {reason}")
     else:
@@ -111,5 +113,5 @@ def admit_files(con: duckdb.DuckDBPyConnection, files: list[Path], source: str, 
                 **kwargs) -> list[Admission]:
     """Several files in order; ODS files in snapshot-date order, so each is compared with the one before."""
     if source == "ods":
-        files = sorted(files, key=lambda p: (snapshot_date_from_name(p.name) or date.min, p.name))
+        files = sorted(files, key=lambda p: snapshot_date_from_name(p.name) or date.min)  # stable: else as given
     return [admit_file(con, path, source, paths, **kwargs) for path in files]

@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 
 from ingestion import privacy
+from warehouse import builds
 from warehouse.paths import KoperasiPaths
 
 
@@ -72,6 +73,16 @@ def quality_report(paths: KoperasiPaths, quarantine_file: str | None = None, out
             if masked:
                 print(f"  {masked} values that look like personal data (NIP, KTP, phone, e-mail) were masked")
             return 0 if count else 1
+        try:
+            verdict = builds.latest(con)
+        except duckdb.CatalogException:
+            verdict = None
+        if verdict is not None:
+            summary = verdict.summary()
+            print(f"latest build {verdict.build_id}: {verdict.verdict} ({summary['checks']} blocking and warning "
+                  f"results, {summary['failed_blocking']} failed, {summary['warnings']} warnings)")
+            for line in verdict.explain():
+                print(f"  FAIL {line}")
         checks = latest_checks(con)
         print(f"checks ({len(checks)}, failed first):")
         for check, asset, partition, severity, passed, observed, _ in checks:

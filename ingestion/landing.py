@@ -305,13 +305,14 @@ def restore(con: duckdb.DuckDBPyConnection, sha256: str) -> None:
     admit(con, sha256)
 
 
-def withdraw(con: duckdb.DuckDBPyConnection, sha256: str, reason: str) -> None:
+def withdraw(con: duckdb.DuckDBPyConnection, sha256: str, reason: str, *, keep_quarantine: bool = True) -> None:
     """Takes a file back out of raw.* after it failed a blocking quality check.
 
     The file stays archived and its registry row says why; it is not retried until its content changes (or a
-    steward asks for it explicitly with ``koperasi ingest``). Data that fails never reaches the marts."""
+    steward asks for it explicitly with ``koperasi ingest``). Data that fails never reaches the marts. Its
+    quarantined rows stay for the steward to correct, unless they are the problem (personal data)."""
     def statements() -> None:
-        _delete_rows(con, sha256)
+        _delete_rows(con, sha256, keep_quarantine=keep_quarantine)
         con.execute(f"UPDATE raw.ingested_files SET status = '{FAILED_CHECKS}', error = ? WHERE sha256 = ?",
                     [reason, sha256])
     _in_transaction(con, statements)
@@ -325,7 +326,8 @@ def forget(con: duckdb.DuckDBPyConnection, sha256: str) -> None:
     _in_transaction(con, statements)
 
 
-def _delete_rows(con: duckdb.DuckDBPyConnection, sha256: str) -> None:
+def _delete_rows(con: duckdb.DuckDBPyConnection, sha256: str, *, keep_quarantine: bool = False) -> None:
     for table in DATA_TABLES:
         con.execute(f"DELETE FROM raw.{table} WHERE _source_sha256 = ?", [sha256])
-    con.execute("DELETE FROM raw.quarantine WHERE sha256 = ?", [sha256])
+    if not keep_quarantine:
+        con.execute("DELETE FROM raw.quarantine WHERE sha256 = ?", [sha256])

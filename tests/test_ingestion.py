@@ -26,9 +26,9 @@ def _ingest(con, path: Path, source: str = "ods", **kwargs):
 
 
 def _assert_accounting(con) -> None:
-    """For every loaded file: rows read = rows loaded + rows quarantined, and the raw tables agree."""
+    """For every landed file: rows read = rows loaded + rows quarantined, and the raw tables agree."""
     bad = con.execute("""
-        SELECT file FROM raw.ingested_files WHERE status = 'loaded' AND rows_read <> rows_loaded + rows_quarantined
+        SELECT file FROM raw.ingested_files WHERE status = 'pending' AND rows_read <> rows_loaded + rows_quarantined
     """).fetchall()
     assert bad == []
     mismatched = con.execute("""
@@ -41,7 +41,7 @@ def _assert_accounting(con) -> None:
         quarantined AS (SELECT sha256 AS sha, count(*) AS n FROM raw.quarantine GROUP BY 1)
         SELECT f.file FROM raw.ingested_files f
         LEFT JOIN landed l ON l.sha = f.sha256 LEFT JOIN quarantined q ON q.sha = f.sha256
-        WHERE f.status = 'loaded'
+        WHERE f.status = 'pending'
           AND (coalesce(l.n, 0) <> f.rows_loaded OR coalesce(q.n, 0) <> f.rows_quarantined)
     """).fetchall()
     assert mismatched == []
@@ -57,7 +57,7 @@ def test_encodings_are_decoded_without_loss(tmp_path, con, encoding):
     path = write_csv(tmp_path / f"ods_{SNAPSHOT}.csv", [ods_row(1, **{"Nama Koperasi": name}), ods_row(2)],
                      encoding=encoding)
     result = _ingest(con, path)
-    assert result.status == "loaded" and result.rows_loaded == 2
+    assert result.status == "landed" and result.rows_loaded == 2
     assert con.execute("SELECT cooperative_name FROM raw.ods_cooperatives WHERE _source_row = 2").fetchone()[0] == name
 
 
@@ -65,7 +65,7 @@ def test_comma_separator_quoted_fields_spaces_blank_lines_lf(tmp_path, con):
     rows = [ods_row(1, **{"Nama Koperasi": "KSP Maju, Jaya"}), ods_row(2, **{"Anggota Pria": "  7 "})]
     path = write_csv(tmp_path / f"ods_{SNAPSHOT}.csv", rows, separator=",", newline="\n", trailer="\n\n")
     result = _ingest(con, path)
-    assert (result.status, result.rows_loaded, result.rows_quarantined) == ("loaded", 2, 0)
+    assert (result.status, result.rows_loaded, result.rows_quarantined) == ("landed", 2, 0)
     assert con.execute("SELECT list(members_male ORDER BY _source_row) FROM raw.ods_cooperatives").fetchone()[0] == [10, 7]
 
 
@@ -148,8 +148,8 @@ def test_missing_columns_are_listed_with_the_headers_found(tmp_path, con):
 def test_snapshot_date_from_name_or_argument(tmp_path, con):
     path = write_csv(tmp_path / "ods_export.csv", [ods_row(1)])
     assert "no snapshot date" in _ingest(con, path).error
-    result = _ingest(con, path, snapshot_date=date(2024, 6, 30))
-    assert result.status == "loaded" and result.snapshot_date == "2024-06-30"
+    result = _ingest(con, path, snapshot_date=date(2024, 6, 30), retry_known=True)  # the steward names it again
+    assert result.status == "landed" and result.snapshot_date == "2024-06-30"
     compact = write_csv(tmp_path / "ods_20240930.csv", [ods_row(2)])
     assert _ingest(con, compact).snapshot_date == "2024-09-30"
 
@@ -157,8 +157,9 @@ def test_snapshot_date_from_name_or_argument(tmp_path, con):
 def test_reingest_is_a_no_op_and_files_are_archived(tmp_path, con):
     path = write_csv(tmp_path / f"ods_{SNAPSHOT}.csv", [ods_row(1), ods_row(2)])
     first = _ingest(con, path)
+    landing.admit(con, first.sha256)  # what the gate does once its checks pass
     again = _ingest(con, path)
-    assert (first.status, again.status) == ("loaded", "already_ingested")
+    assert (first.status, again.status) == ("landed", "already_ingested")
     assert con.execute("SELECT count(*) FROM raw.ods_cooperatives").fetchone()[0] == 2
     archived = list((tmp_path / "archive").rglob(f"{first.sha256}*"))
     assert len(archived) == 1 and archived[0].read_bytes() == path.read_bytes()
@@ -177,7 +178,7 @@ def test_a_failure_in_the_middle_of_a_file_leaves_nothing(tmp_path, con, monkeyp
     monkeypatch.setattr(landing, "record_file", original)
     for table in ("ods_cooperatives", "quarantine", "ingested_files"):
         assert con.execute(f"SELECT count(*) FROM raw.{table}").fetchone()[0] == 0
-    assert _ingest(con, path).status == "loaded"
+    assert _ingest(con, path).status == "landed"
 
 
 @pytest.fixture
@@ -220,7 +221,7 @@ def test_a_file_rejected_midway_through_its_batches_leaves_nothing(tmp_path, con
     assert result.status == "rejected" and "row 8" in result.error
     assert con.execute("SELECT count(*) FROM raw.ods_cooperatives").fetchone()[0] == 0
     assert con.execute("SELECT status FROM raw.ingested_files").fetchall() == [("rejected",)]
-    assert _ingest(con, path).status == "loaded"
+    assert _ingest(con, path, retry_known=True).status == "landed"
 
 
 def test_every_sample_file_accounts_for_every_row(tmp_path, sample_inbox, monkeypatch):
@@ -229,7 +230,7 @@ def test_every_sample_file_accounts_for_every_row(tmp_path, sample_inbox, monkey
     for source in ("ods", "bps", "opd"):
         for path in inbox_files(sample_inbox, source):
             result = ingest_file(con, path, source, tmp_path / "archive")
-            assert result.status == "loaded", result.error
+            assert result.status == "landed", result.error
             assert result.rows_quarantined == 0, result.reasons
     _assert_accounting(con)
     latest = con.execute("SELECT count(*), sum(members_male + members_female), count(*) FILTER (rat_virtual) "
@@ -269,7 +270,7 @@ def test_no_member_name_or_nip_is_stored(tmp_path, sample_inbox, monkeypatch):
     personal: set[str] = set()
     for path in inbox_files(sample_inbox, "opd"):
         result = ingest_file(con, path, "opd", tmp_path / "archive")
-        assert result.status == "loaded"
+        assert result.status == "landed"
         if path.name.startswith("anggota"):
             frame = fastexcel.read_excel(str(path)).load_sheet(0, header_row=4, dtypes="string").to_polars()
             personal |= set(frame.get_column("NIP").drop_nulls()) | set(frame.get_column("Nama").drop_nulls())
@@ -283,16 +284,40 @@ def test_no_member_name_or_nip_is_stored(tmp_path, sample_inbox, monkeypatch):
     assert hits == []
 
 
-def test_missing_pseudonym_key_rejects_member_lists_clearly(tmp_path, sample_inbox, monkeypatch):
+def test_without_a_configured_key_one_is_generated_per_installation(tmp_path, sample_inbox, monkeypatch):
     monkeypatch.delenv("KOPERASI_PSEUDONYM_KEY", raising=False)
     con = landing.connect(tmp_path / "b.duckdb")
     member_list = next(p for p in inbox_files(sample_inbox, "opd") if p.name.startswith("anggota"))
-    result = ingest_file(con, member_list, "opd", tmp_path / "archive", key_file=tmp_path / "none.key")
-    assert result.status == "rejected" and "KOPERASI_PSEUDONYM_KEY" in result.error
+    key_file = tmp_path / "home" / "pseudonym.key"
+    result = ingest_file(con, member_list, "opd", tmp_path / "archive", key_file=key_file)
+    assert result.status == "landed" and any("back it up" in w for w in result.warnings)
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    other_home = tmp_path / "other" / "pseudonym.key"
+    con2 = landing.connect(tmp_path / "c.duckdb")
+    ingest_file(con2, member_list, "opd", tmp_path / "archive2", key_file=other_home)
+    assert key_file.read_text() != other_home.read_text(), "every installation has its own random key"
+    keys = [c.execute("SELECT member_key FROM raw.opd_members ORDER BY _source_row LIMIT 1").fetchall()[0][0]
+            for c in (con, con2)]
+    assert keys[0] != keys[1], "no key shared through the repository"
+
+
+def test_a_different_key_than_the_stored_fingerprint_is_refused(tmp_path, sample_inbox, monkeypatch):
+    con = landing.connect(tmp_path / "b.duckdb")
+    first, second = [p for p in inbox_files(sample_inbox, "opd") if p.name.startswith("anggota")][:2]
+    monkeypatch.setenv("KOPERASI_PSEUDONYM_KEY", "the-office-key")
+    assert ingest_file(con, first, "opd", tmp_path / "archive").status == "landed"
+    stored = con.execute("SELECT fingerprint FROM raw.pseudonym_keys").fetchall()
+    assert len(stored) == 1 and "the-office-key" not in stored[0][0]
+    monkeypatch.setenv("KOPERASI_PSEUDONYM_KEY", "another-key")
+    result = ingest_file(con, second, "opd", tmp_path / "archive")
+    assert result.status == "rejected" and "not the key the stored member lists were pseudonymised with" in result.error
+    assert con.execute("SELECT count(*) FROM raw.opd_members WHERE _source_file = ?", [second.name]).fetchall()[0][0] == 0
+    monkeypatch.setenv("KOPERASI_PSEUDONYM_KEY", "the-office-key")
+    assert ingest_file(con, second, "opd", tmp_path / "archive", retry_known=True).status == "landed"
 
 
 def test_cli_ingest_json_and_exit_codes(tmp_path, home):
-    good = write_csv(tmp_path / f"ods_{SNAPSHOT}.csv", [ods_row(1), ods_row(2, NIK="x")])
+    good = write_csv(tmp_path / f"ods_{SNAPSHOT}.csv", [ods_row(i) for i in range(1, 40)] + [ods_row(40, NIK="x")])
     bad = tmp_path / f"empty_{SNAPSHOT}.csv"
     bad.write_bytes(b"")
     cmd = [sys.executable, "-m", "orchestration.cli", "ingest", "--source", "ods", "--json"]
@@ -306,13 +331,14 @@ def test_cli_ingest_json_and_exit_codes(tmp_path, home):
     assert failed.returncode == 1 and "Traceback" not in failed.stderr
     assert [r["status"] for r in json.loads(failed.stdout)] == ["already_ingested", "rejected"]
     with duckdb.connect(str(home / "warehouse" / "build.duckdb"), read_only=True) as db:
-        assert db.execute("SELECT count(*) FROM raw.ods_cooperatives").fetchone()[0] == 1
+        assert db.execute("SELECT count(*) FROM raw.ods_cooperatives").fetchone()[0] == 39
 
 
 def test_steward_exports_the_quarantined_rows_of_a_file(tmp_path, home):
     import csv
 
-    path = write_csv(tmp_path / f"ods_{SNAPSHOT}.csv", [ods_row(1), ods_row(2, Aset="12,5 juta"), ods_row(3, NIK="1,2E+15")])
+    path = write_csv(tmp_path / f"ods_{SNAPSHOT}.csv", [ods_row(1), ods_row(2, Aset="12,5 juta"), ods_row(3, NIK="1,2E+15")]
+                     + [ods_row(n) for n in range(4, 51)])
     cli = [sys.executable, "-m", "orchestration.cli"]
     assert subprocess.run([*cli, "ingest", "--source", "ods", str(path)], capture_output=True).returncode == 0
     out = tmp_path / "fix_me.csv"

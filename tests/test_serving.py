@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import date
 import os
 import re
 import signal
@@ -20,7 +21,7 @@ import fastexcel
 import pytest
 
 from warehouse.paths import KoperasiPaths
-from warehouse.publish import publish
+from warehouse.publish import latest_verdict, publish_build
 
 pytestmark = pytest.mark.e2e
 MARTS = ("dim_region", "dim_cooperative", "fct_cooperative_snapshot", "mart_member_counts", "mart_cooperative_health",
@@ -43,8 +44,8 @@ def test_every_mart_is_served_with_its_publication_record(home):
         assert set(MARTS) <= tables
         run_id, snapshots, files, summary, counts = con.execute(
             "SELECT run_id, source_snapshots, source_files, check_summary, tables FROM meta.publication").fetchone()
-        assert "2024-12-31" in snapshots and len(json.loads(files)) >= 10
-        assert json.loads(summary)["checks"] > 50
+        assert date(2024, 12, 31) in snapshots and len(json.loads(files)) >= 10
+        assert json.loads(summary)["checks"] > 50 and json.loads(summary)["verdict"] == "passed"
         for table, count in json.loads(counts).items():
             assert con.execute(f"SELECT count(*) FROM marts.{table}").fetchone()[0] == count
     for table in MARTS:
@@ -92,11 +93,12 @@ def test_readers_never_block_or_see_half_a_publication(home):
     readers = [subprocess.Popen([sys.executable, "-c", READER, str(home.serving_db), "25"], stdout=subprocess.PIPE, text=True)
                for _ in range(2)]
     published, publish_errors = {"initial"}, []
+    verdict = latest_verdict(home)
     with duckdb.connect(str(home.serving_db), read_only=True) as con:
         published.add(con.execute("SELECT run_id FROM meta.publication").fetchone()[0])
     for i in range(20):
         try:
-            published.add(publish(home, run_id=f"concurrency-{i}", check_summary={"test": i}).run_id)
+            published.add(publish_build(home, verdict, run_id=f"concurrency-{i}").run_id)
         except Exception as e:  # noqa: BLE001 - counted, asserted below
             publish_errors.append(repr(e))
     reports = [json.loads(r.communicate(timeout=120)[0]) for r in readers]
