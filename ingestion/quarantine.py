@@ -62,7 +62,10 @@ def record_json(grid: Grid, masked_fields: tuple[str, ...] = (), *,
     for index, header in enumerate(grid.headers):
         column = f"c{index}"
         label = header or column
-        value = pl.when(pl.col(column).is_not_null()).then(pl.lit(MASK)) if column in masked_columns else pl.col(column)
+        # otherwise(the column): nulls stay null and the expression keeps the column's length (a struct of
+        # literal-only fields panics in polars 2.1 when every column is masked)
+        value = (pl.when(pl.col(column).is_not_null()).then(pl.lit(MASK)).otherwise(pl.col(column))
+                 if column in masked_columns else pl.col(column))
         parts.append(value.alias(label if label not in {p.meta.output_name() for p in parts} else f"{label}_{index}"))
     return pl.struct(parts).struct.json_encode()
 
@@ -104,7 +107,7 @@ def split(frame: pl.DataFrame | pl.LazyFrame, checks: list[Check], record: pl.Ex
     reason = pl.coalesce([pl.when(pl.col(f)).then(pl.lit(code)) for (code, _, _), f in zip(checks, flags)])
     message = pl.concat_str([pl.when(pl.col(f)).then(msg) for (_, _, msg), f in zip(checks, flags)],
                             separator="; ", ignore_nulls=True)
-    bad = flagged.filter(bad_rows).lazy().select(
+    bad = flagged.filter(bad_rows).rechunk().lazy().select(
         pl.col("row_number").alias("source_row"), reason.alias("reason"), message.alias("message"), record.alias("record"))
     return good, bad.collect(engine="in-memory")  # the streaming engine panics on this plan (polars 2.1)
 

@@ -45,11 +45,17 @@ def _failed_checks(result) -> list[str]:
     return failed
 
 
-def _failed_steps(result) -> list[str]:
+def _failed_steps(result, *, but_failed_checks: bool = False) -> list[str]:
+    """Failed steps with their own error; ``but_failed_checks``: not those failed only by a blocking check."""
     failures = []
     for event in result.all_events:
         if event.event_type_value == "STEP_FAILURE":
             error = event.event_specific_data.error
+            chain = [error]
+            while chain[-1].cause is not None:
+                chain.append(chain[-1].cause)
+            if but_failed_checks and any(e.cls_name == "DagsterAssetCheckFailedError" for e in chain):
+                continue
             while error.cause is not None:  # the user code's own error, not Dagster's wrapper
                 error = error.cause
             failures.append(f"step {event.step_key} failed: {error.message.strip().splitlines()[0][:300]}")
@@ -104,7 +110,7 @@ def _execute_locked(paths: KoperasiPaths) -> RunOutcome:
             tags={"dagster/asset_partition_range_start": span[0], "dagster/asset_partition_range_end": span[-1]})
         outcome.phases.append((f"ingest + check ODS {pending[0]}..{pending[-1]}", time.perf_counter() - t))
         # A file that fails its checks is withdrawn (listed below), not a failure of the run: the rest goes on.
-        outcome.failures += _failed_steps(result)
+        outcome.failures += _failed_steps(result, but_failed_checks=True)
     if not outcome.failures:
         t = time.perf_counter()
         result = defs.resolve_job_def("refresh_job").execute_in_process(instance=instance, raise_on_error=False,

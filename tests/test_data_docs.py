@@ -40,11 +40,11 @@ def _render(page: Path, tmp_path: Path) -> str:
 def docs(tmp_path_factory, sample_inbox):
     root = tmp_path_factory.mktemp("docs")
     con = connect(root / "build.duckdb")
-    for path in inbox_files(sample_inbox, "bps"):
-        ingest_file(con, path, "bps", root / "archive")
-    passing = checks.bps_population(con, root / "quality")
+    results = [ingest_file(con, path, "bps", root / "archive") for path in inbox_files(sample_inbox, "bps")]
+    population = next(r.sha256 for r in results if r.table_kind == "population")
+    passing = checks.bps_population(con, root / "quality", population)
     con.execute("UPDATE raw.bps_population SET population = -1 WHERE region_code = '1275'")
-    failing = checks.bps_population(con, root / "quality")
+    failing = checks.bps_population(con, root / "quality", population)
     con.close()
     assert passing.passed and not failing.passed
     return data_docs_dir(root / "quality")
