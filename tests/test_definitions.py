@@ -36,6 +36,10 @@ def test_every_mart_is_reachable_from_the_inbox_assets(graph):
 def test_no_dbt_source_is_left_unmapped(graph):
     manifest = json.loads((DBT_PROJECT_DIR / "target" / "manifest.json").read_text())
     source_keys = {dg.AssetKey([s["source_name"], s["name"]]) for s in manifest["sources"].values()}
+    # The file registry is written by every ingestion asset (the gate): staging reads which files are current.
+    registry = dg.AssetKey(["raw", "ingested_files"])
+    assert registry in source_keys
+    source_keys -= {registry}
     assert source_keys == INBOX_KEYS
     for key in source_keys:
         node = graph.get(key)
@@ -67,7 +71,9 @@ def test_dbt_tests_are_asset_checks_and_errors_block(graph):
     checks = [graph.get_check_spec(k) for k in graph.asset_check_keys]
     assert len(checks) > 50
     contract_marts = [c for c in checks if c.asset_key.path[0] == "marts"]
-    assert contract_marts and all(c.blocking for c in contract_marts)
+    warnings = {"assert_ods_active_status_mostly_agrees"}  # dbt severity warn: for stewards, not a gate
+    assert contract_marts and all(c.blocking for c in contract_marts if c.name not in warnings)
+    assert not any(c.blocking for c in contract_marts if c.name in warnings)
 
 
 def test_schedule_runs_the_full_refresh():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import duckdb
 
 from warehouse.paths import KoperasiPaths
@@ -21,6 +23,9 @@ def print_summary(paths: KoperasiPaths, phases: list[tuple[str, float]], total_s
             quarantine = con.execute(
                 "SELECT source, count(*) FROM raw.quarantine GROUP BY 1 ORDER BY 1").fetchall()
             print("quarantined rows per source: " + (", ".join(f"{s} {n:,}" for s, n in quarantine) or "none"))
+    if paths.pseudonym_key_file.exists() and not os.environ.get("KOPERASI_PSEUDONYM_KEY"):
+        print(f"pseudonym key:    {paths.pseudonym_key_file}  (generated for this installation: back it up; "
+              "member lists loaded later must use the same key)")
     print(f"build database:   {paths.build_db}")
     if paths.serving_db.exists():
         print(f"serving database: {paths.serving_db}  (BI reads this, read-only)")
