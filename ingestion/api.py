@@ -123,7 +123,7 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, source: str, archive
     if not path.is_file():
         return IngestResult(name, source, "", "rejected", error=f"{path}: no such file")
     sha, utf8 = digest(path)
-    known = landing.registry_entry(con, sha)
+    known = landing.registry_entry(con, sha, source)
     if known is not None:
         status, error = known
         if status == landing.LOADED:
@@ -133,7 +133,7 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, source: str, archive
             return IngestResult(name, source, sha, "restored")
         if status != landing.PENDING and not retry_known:
             return IngestResult(name, source, sha, "known", error=error, known_status=status)
-        landing.forget(con, sha)
+        landing.forget(con, sha, source)
     try:
         kind, parsed, key = _parse(con, source, path, snapshot_date, key_file, utf8)
         with ThreadPoolExecutor(1) as pool:  # the archive copy runs beside the parse; done before the commit
@@ -179,7 +179,8 @@ def pending_snapshot_dates(database: Path, inbox: Path) -> list[str]:
     with duckdb.connect(str(database), read_only=True) as con:
         try:
             seen = {sha for (sha,) in con.execute(
-                f"SELECT sha256 FROM raw.ingested_files WHERE status <> '{landing.PENDING}'").fetchall()}
+                f"SELECT sha256 FROM raw.ingested_files WHERE source = 'ods' AND status <> '{landing.PENDING}'"
+            ).fetchall()}
         except duckdb.CatalogException:
             seen = set()
     return sorted(d for d, paths in dates.items() if any(file_sha256(p) not in seen for p in paths))

@@ -75,10 +75,11 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"CREATE TABLE IF NOT EXISTS raw.{name} ({columns})")
 
 
-def registry_entry(con: duckdb.DuckDBPyConnection, sha256: str) -> tuple[str, str | None] | None:
-    """(status, error) of a file known by its content, or None for a file never seen."""
-    rows = con.execute("SELECT status, error FROM raw.ingested_files WHERE sha256 = ? ORDER BY finished_at DESC "
-                       "LIMIT 1", [sha256]).fetchall()
+def registry_entry(con: duckdb.DuckDBPyConnection, sha256: str, source: str) -> tuple[str, str | None] | None:
+    """(status, error) of a file known by its content as a file of ``source`` (the same bytes dropped in the
+    wrong inbox are another entry), or None for a file never seen."""
+    rows = con.execute("SELECT status, error FROM raw.ingested_files WHERE sha256 = ? AND source = ? "
+                       "ORDER BY finished_at DESC LIMIT 1", [sha256, source]).fetchall()
     return rows[0] if rows else None
 
 
@@ -294,9 +295,10 @@ def admit(con: duckdb.DuckDBPyConnection, sha256: str) -> None:
     def statements() -> None:
         con.execute(f"""UPDATE raw.ingested_files AS f SET status = '{REPLACED}'
             FROM raw.ingested_files AS c
-            WHERE c.sha256 = ? AND c.source = 'ods' AND f.source = 'ods' AND f.status = '{LOADED}'
-              AND f.snapshot_date = c.snapshot_date AND f.sha256 <> c.sha256""", [sha256])
-        con.execute(f"UPDATE raw.ingested_files SET status = '{LOADED}', error = NULL WHERE sha256 = ?", [sha256])
+            WHERE c.sha256 = ? AND c.source = 'ods' AND c.status IN ('{PENDING}', '{REPLACED}') AND f.source = 'ods'
+              AND f.status = '{LOADED}' AND f.snapshot_date = c.snapshot_date AND f.sha256 <> c.sha256""", [sha256])
+        con.execute(f"UPDATE raw.ingested_files SET status = '{LOADED}', error = NULL "
+                    f"WHERE sha256 = ? AND status IN ('{PENDING}', '{REPLACED}')", [sha256])
     _in_transaction(con, statements)
 
 
@@ -313,16 +315,16 @@ def withdraw(con: duckdb.DuckDBPyConnection, sha256: str, reason: str, *, keep_q
     quarantined rows stay for the steward to correct, unless they are the problem (personal data)."""
     def statements() -> None:
         _delete_rows(con, sha256, keep_quarantine=keep_quarantine)
-        con.execute(f"UPDATE raw.ingested_files SET status = '{FAILED_CHECKS}', error = ? WHERE sha256 = ?",
-                    [reason, sha256])
+        con.execute(f"UPDATE raw.ingested_files SET status = '{FAILED_CHECKS}', error = ? "
+                    f"WHERE sha256 = ? AND status IN ('{PENDING}', '{LOADED}')", [reason, sha256])
     _in_transaction(con, statements)
 
 
-def forget(con: duckdb.DuckDBPyConnection, sha256: str) -> None:
+def forget(con: duckdb.DuckDBPyConnection, sha256: str, source: str) -> None:
     """Removes every trace of a file that is to be ingested again (its rows, quarantine and registry row)."""
     def statements() -> None:
         _delete_rows(con, sha256)
-        con.execute("DELETE FROM raw.ingested_files WHERE sha256 = ?", [sha256])
+        con.execute("DELETE FROM raw.ingested_files WHERE sha256 = ? AND source = ?", [sha256, source])
     _in_transaction(con, statements)
 
 
