@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 
 from ingestion import privacy
+from ingestion.landing import files_not_loaded
 from warehouse import builds
 from warehouse.paths import KoperasiPaths
 
@@ -95,9 +96,11 @@ def quality_report(paths: KoperasiPaths, quarantine_file: str | None = None, out
             print(f"  {source:4s} {file}: {reason} {count:,}")
         if not summary:
             print("  empty")
-        failed_files = _rows(con, "SELECT file, status, error FROM raw.ingested_files "
-                                  "WHERE status IN ('failed_checks', 'rejected') ORDER BY source, file")
-        for file, status, error in failed_files:
+        try:
+            failed_files = files_not_loaded(con)
+        except duckdb.CatalogException:
+            failed_files = []
+        for _, file, status, error in failed_files:
             print(f"  {status}: {file}: {error}")
     print(f"Data Docs: {paths.data_docs / 'index.html'}")
     return 0

@@ -83,6 +83,26 @@ def registry_entry(con: duckdb.DuckDBPyConnection, sha256: str, source: str) -> 
     return rows[0] if rows else None
 
 
+def has_loaded_files(con: duckdb.DuckDBPyConnection) -> bool:
+    return con.execute(f"SELECT count(*) FROM raw.ingested_files WHERE status = '{LOADED}'").fetchall()[0][0] > 0
+
+
+def newest_loaded_at(con: duckdb.DuckDBPyConnection, source: str) -> datetime | None:
+    """When the newest file of a source that is in the warehouse was loaded."""
+    return con.execute(f"SELECT max(finished_at) FROM raw.ingested_files WHERE source = ? AND status = '{LOADED}'",
+                       [source]).fetchall()[0][0]
+
+
+def files_not_loaded(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str, str]]:
+    """(source, file, status, why) of the files that failed their checks or could not be read, by the latest
+    entry under each name: a corrected file given the same name no longer counts as withdrawn."""
+    return con.execute(f"""
+        SELECT source, file, status, coalesce(error, '') FROM raw.ingested_files
+        QUALIFY row_number() OVER (PARTITION BY source, file ORDER BY finished_at DESC) = 1
+            AND status IN ('{FAILED_CHECKS}', '{REJECTED}')
+        ORDER BY source, file""").fetchall()
+
+
 def stored_key_fingerprint(con: duckdb.DuckDBPyConnection) -> str | None:
     rows = con.execute("SELECT fingerprint FROM raw.pseudonym_keys ORDER BY first_used_at LIMIT 1").fetchall()
     return rows[0][0] if rows else None

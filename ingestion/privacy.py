@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from ingestion.quarantine import MASK
 
 # NIP (civil-servant number): 18 digits, birth date YYYYMMDD first. Dots or spaces are sometimes typed in.
-_NIP = re.compile(r"(?<!\d)(19[4-9]\d|20[0-2]\d)(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])[\s.]?\d{6}[\s.]?\d[\s.]?\d{3}(?!\d)")
+# Lookarounds on word characters: a digit run inside a hex key or a longer code is not a number of a person.
+_NIP = re.compile(r"(?<!\w)(19[4-9]\d|20[0-2]\d)(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])[\s.]?\d{6}[\s.]?\d[\s.]?\d{3}(?!\w)")
 # KTP NIK (resident number): 16 digits; province 11-94, regency, district, then DDMMYY (DD + 40 for women).
-_KTP = re.compile(r"(?<!\d)(1[1-9]|[2-8]\d|9[0-4])\d{4}(0[1-9]|[12]\d|3[01]|4[1-9]|[56]\d|7[01])(0[1-9]|1[0-2])\d{2}\d{4}(?!\d)")
+_KTP = re.compile(r"(?<!\w)(1[1-9]|[2-8]\d|9[0-4])\d{4}(0[1-9]|[12]\d|3[01]|4[1-9]|[56]\d|7[01])(0[1-9]|1[0-2])\d{2}\d{4}(?!\w)")
 # Indonesian mobile or landline numbers: +62 / 62 / 0, then 8-12 more digits, with optional separators.
-_PHONE = re.compile(r"(?<![\w])(\+62|62|0)[\s-]?8\d{1,3}[\s-]?\d{3,4}[\s-]?\d{3,5}(?!\d)")
+_PHONE = re.compile(r"(?<![\w])(\+62|62|0)[\s-]?8\d{1,3}[\s-]?\d{3,4}[\s-]?\d{3,5}(?!\w)")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 
 PATTERNS = {"nip": _NIP, "ktp_nik": _KTP, "phone": _PHONE, "email": _EMAIL}

@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 import dagster as dg
 
 from expectations import checks, history
+from ingestion.landing import newest_loaded_at
 from orchestration.resources import BUILD_DB_POOL, WarehouseResource
 from warehouse import builds
 
@@ -63,8 +64,7 @@ def _ods_freshness_check():
 
         limit = _declared_freshness_days(DBT_PROJECT.manifest_path)
         with warehouse.build_connection(f"Dagster run {context.run.run_id[:8]} (freshness)", context.log.info) as con:
-            newest = con.execute("SELECT max(finished_at) FROM raw.ingested_files "
-                                 "WHERE source = 'ods' AND status = 'loaded'").fetchall()[0][0]
+            newest = newest_loaded_at(con, "ods")
         if newest is None:
             return dg.AssetCheckResult(passed=False, severity=dg.AssetCheckSeverity.WARN,
                                        description="Belum ada ekspor ODS yang dimuat.")

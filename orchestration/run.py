@@ -128,15 +128,22 @@ def _execute_locked(paths: KoperasiPaths) -> RunOutcome:
 
 
 def _has_loaded_files(paths: KoperasiPaths) -> bool:
+    from ingestion.landing import has_loaded_files
+
+    return bool(_read_registry(paths, has_loaded_files))
+
+
+def _read_registry(paths: KoperasiPaths, read):
+    """``read(con)`` on a read-only connection to the build database; None when there is no registry yet."""
     import duckdb
 
     if not paths.build_db.exists():
-        return False
+        return None
     with duckdb.connect(str(paths.build_db), read_only=True) as con:
         try:
-            return con.execute("SELECT count(*) FROM raw.ingested_files WHERE status = 'loaded'").fetchall()[0][0] > 0
+            return read(con)
         except duckdb.CatalogException:
-            return False
+            return None
 
 
 def _conclude_failed_build(paths: KoperasiPaths, run_id: str, failures: list[str]) -> None:
@@ -154,20 +161,13 @@ def _conclude_failed_build(paths: KoperasiPaths, run_id: str, failures: list[str
 
 def withdrawn_inbox_files(paths: KoperasiPaths) -> list[tuple[str, str, str, str]]:
     """Files in the inbox that are not in the warehouse because they failed their checks or could not be read."""
-    import duckdb
-
     from ingestion.api import inbox_files
+    from ingestion.landing import files_not_loaded
 
     names = {(source, p.name) for source in SOURCES for p in inbox_files(paths.inbox, source)}
-    if not names or not paths.build_db.exists():
+    if not names:
         return []
-    with duckdb.connect(str(paths.build_db), read_only=True) as con:
-        try:
-            rows = con.execute("""SELECT source, file, status, error FROM raw.ingested_files
-                                  WHERE status IN ('failed_checks', 'rejected') ORDER BY source, file""").fetchall()
-        except duckdb.CatalogException:
-            return []
-    return [(source, file, status, error or "") for source, file, status, error in rows if (source, file) in names]
+    return [row for row in _read_registry(paths, files_not_loaded) or [] if (row[0], row[1]) in names]
 
 
 def print_withdrawn(withdrawn: list[tuple[str, str, str, str]]) -> None:
