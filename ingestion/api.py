@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -15,7 +14,7 @@ import duckdb
 from ingestion import bps, landing, ods, opd
 from ingestion.errors import FileRejected
 from ingestion.mapping import load_mapping
-from ingestion.pseudonym import ENV_VAR, PseudonymKey, key_mismatch_message, pseudonym_key
+from ingestion.pseudonym import MissingPseudonymKey, PseudonymKey, key_mismatch_message, pseudonym_key
 from ingestion.quarantine import ParsedFile
 from ingestion.reading import read_grid
 from ingestion.utf8 import Utf8Check
@@ -98,9 +97,10 @@ def _parse(con: duckdb.DuckDBPyConnection, source: str, path: Path, snapshot_dat
         return grid.table.name, bps.parse_bps(grid, name), None
     if grid.table.name == "registry":
         return "registry", opd.parse_registry(grid, name, today), None
-    if key_file is None and not os.environ.get(ENV_VAR):
-        raise FileRejected(name, f"no pseudonym key: set {ENV_VAR} or give the installation's key file")
-    key = pseudonym_key(key_file)
+    try:
+        key = pseudonym_key(key_file)
+    except MissingPseudonymKey as e:
+        raise FileRejected(name, str(e)) from None
     stored = landing.stored_key_fingerprint(con)
     if stored is not None and stored != key.fingerprint:
         raise FileRejected(name, key_mismatch_message(stored, key))

@@ -31,11 +31,17 @@ class PseudonymKey:
         return hmac.new(self.secret, _FINGERPRINT_MESSAGE, hashlib.sha256).hexdigest()[:16]
 
 
-def pseudonym_key(key_file: Path) -> PseudonymKey:
+class MissingPseudonymKey(Exception):
+    pass
+
+
+def pseudonym_key(key_file: Path | None) -> PseudonymKey:
     """The key from ``KOPERASI_PSEUDONYM_KEY``; else the installation's key file, generated when missing."""
     value = os.environ.get(ENV_VAR)
     if value:
         return PseudonymKey(value.encode("utf-8"), f"${ENV_VAR}")
+    if key_file is None:
+        raise MissingPseudonymKey(f"no pseudonym key: set {ENV_VAR} or give the installation's key file")
     if key_file.exists():
         text = key_file.read_text(encoding="utf-8").strip()
         if text:
