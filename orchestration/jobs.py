@@ -18,7 +18,8 @@ ods_snapshot_job = dg.define_asset_job(
 
 # Only the ODS partition: used to catch up several snapshots before one refresh.
 ods_ingest_job = dg.define_asset_job(
-    "ods_ingest_job", selection=dg.AssetSelection.assets(ODS_KEY),
+    "ods_ingest_job", selection=dg.AssetSelection.assets(ODS_KEY)
+    - dg.AssetSelection.checks(dg.AssetCheckKey(ODS_KEY, "ods_export_freshness")),  # the refresh runs it
     description="Ingest one ODS snapshot only.")
 
 # Everything but the partitioned ODS ingestion: BPS and OPD inboxes, dbt build and checks, publish.

@@ -28,11 +28,12 @@ CREATE TABLE IF NOT EXISTS quality.build_results (
 """
 
 PASSED, FAILED, UNFINISHED = "passed", "failed", "unfinished"
+SKIPPED = "skipped: a node it depends on failed"
 
 
 @dataclass(frozen=True)
 class CheckResult:
-    kind: str  # file_gate | dbt_model | dbt_seed | dbt_test | dbt_unit_test | gx_mart | step | required
+    kind: str  # file_gate | dbt_model | dbt_seed | dbt_test | dbt_unit_test | gx_mart | step | run | required
     name: str
     passed: bool
     blocking: bool = True
@@ -80,7 +81,13 @@ class Verdict:
     def explain(self) -> list[str]:
         """Why it cannot be published, for a person."""
         if self.failures:
-            return [r.describe() for r in self.failures]
+            causes = [r for r in self.failures if r.detail != SKIPPED]
+            skipped = [r.name for r in self.failures if r.detail == SKIPPED]
+            lines = [r.describe()[:500] for r in causes]
+            if skipped:
+                lines.append(f"{len(skipped)} dbt nodes skipped after that: {', '.join(skipped[:5])}"
+                             + (", ..." if len(skipped) > 5 else ""))
+            return lines
         if self.finished_at is None:
             return [f"the build of run {self.run_id} did not finish: it was interrupted, or the steps after dbt "
                     "(mart checks, publication) failed or were skipped; run 'koperasi run'"]
@@ -179,6 +186,7 @@ def dbt_results(run_results: dict) -> list[CheckResult]:
         name = unique_id.split(".", 2)[-1]
         passed = status in ("success", "pass")
         blocking = status != "warn"
-        detail = None if passed else f"{status}: {(node.get('message') or '').strip()[:300]}"
+        detail = None if passed else SKIPPED if status == "skipped" else \
+            f"{status}: {(node.get('message') or '').strip()[:300]}"
         results.append(CheckResult(kind, name, passed, blocking, detail=detail))
     return results

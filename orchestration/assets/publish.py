@@ -41,7 +41,7 @@ def blocking_failures(context) -> list[str]:
           description="serving.duckdb (read-only for BI) and Parquet exports, swapped in atomically, "
                       "only for a build whose verdict passed.")
 def publication(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    problems = [builds.CheckResult("step", problem, False) for problem in blocking_failures(context)]
+    problems = [builds.CheckResult("run", problem, False) for problem in blocking_failures(context)]
     with warehouse.writing(f"Dagster run {context.run.run_id[:8]} (publish)", context.log.info):
         with warehouse.build_connection() as con:
             latest = builds.latest_build_id(con)
