@@ -62,10 +62,8 @@ def _failed_steps(result, *, but_failed_checks: bool = False) -> list[str]:
     return failures
 
 
-# In-process runs log to the console at WARNING: the summary says what happened; the UI has the details.
-QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
-# The ODS catch-up run fails its step by design when a file is withdrawn (a blocking check): the summary lists
-# the withdrawn files, so Dagster's stack trace of that failure stays in the UI and the event log.
+# In-process runs keep Dagster's console quiet: the summary names every failed step, check and withdrawn file
+# (a withdrawn file fails the ODS step by design); stack traces stay in the UI and the event log.
 SILENT = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
@@ -117,7 +115,7 @@ def _execute_locked(paths: KoperasiPaths) -> RunOutcome:
     if not outcome.failures:
         t = time.perf_counter()
         result = defs.resolve_job_def("refresh_job").execute_in_process(instance=instance, raise_on_error=False,
-                                                                           run_config=QUIET)
+                                                                           run_config=SILENT)
         outcome.phases.append(("ingest BPS/OPD, dbt build, checks, publish", time.perf_counter() - t))
         outcome.failures += _failed_steps(result) + _failed_checks(result)
         if not result.success and not outcome.failures:
