@@ -26,9 +26,16 @@ sample: install
 	@if [ -z "$$(ls -A $(KOPERASI_HOME)/inbox 2>/dev/null)" ]; then $(BIN)/koperasi sample; \
 	else echo "inbox $(KOPERASI_HOME)/inbox is not empty: keeping it"; fi
 
+DEV_PORT ?= 3000
+
 run: sample
 	$(BIN)/koperasi run
 	@$(MAKE) --no-print-directory docs
+	@echo ""
+	@echo "Next:"
+	@echo "  $(BIN)/koperasi quality         the stewards' quality report (Bahasa Indonesia); --html for a web page"
+	@echo "  make dev                           Dagster UI at http://127.0.0.1:$(DEV_PORT) (inbox sensor and schedule off)"
+	@echo "  BI tools read                      $(KOPERASI_HOME)/warehouse/serving.duckdb (read-only) or $(KOPERASI_HOME)/exports/current/*.parquet"
 
 # dbt docs (models, columns, lineage, exposures) as a static site; view with `make docs-serve`.
 docs: install
@@ -43,7 +50,7 @@ test: install
 
 dev: install
 	$(BIN)/python -c "from warehouse.paths import get_paths; from orchestration.instance import prepare_dagster_home; prepare_dagster_home(get_paths())"
-	DAGSTER_HOME=$(KOPERASI_HOME)/dagster $(BIN)/dagster dev -m orchestration.definitions
+	DAGSTER_HOME=$(KOPERASI_HOME)/dagster $(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p $(DEV_PORT)
 
 bench: install
 	$(BIN)/python benchmarks/run.py --scale province

@@ -12,6 +12,7 @@ import pandas as pd
 from expectations import suites
 from expectations.config import thresholds
 from expectations.runner import SuiteOutcome, validate
+from ingestion.landing import current_ods_rows
 
 
 def _frame(con: duckdb.DuckDBPyConnection, query: str, params: list | None = None) -> pd.DataFrame:
@@ -32,7 +33,7 @@ def reference_snapshot(con: duckdb.DuckDBPyConnection, snapshot: date) -> dict |
     rows = _one(con, f"""
         WITH current AS (
             SELECT snapshot_date, count(*) AS cooperatives, sum(members_male + members_female) AS members
-            FROM raw.ods_cooperatives WHERE _source_sha256 IN ({CURRENT_FILES}) AND snapshot_date <= ?
+            FROM raw.current_ods_cooperatives WHERE snapshot_date <= ?
             GROUP BY snapshot_date)
         SELECT cooperatives, members FROM current ORDER BY snapshot_date DESC LIMIT 1""", [snapshot])
     if not rows:
@@ -41,12 +42,16 @@ def reference_snapshot(con: duckdb.DuckDBPyConnection, snapshot: date) -> dict |
     return {"cooperatives": count, "members": int(members)}
 
 
-def ods_snapshot(con: duckdb.DuckDBPyConnection, quality_dir: Path, sha256: str, snapshot: date) -> SuiteOutcome:
+def ods_snapshot(con: duckdb.DuckDBPyConnection, quality_dir: Path, sha256: str, snapshot: date, *,
+                 correction: bool = False) -> SuiteOutcome:
+    """A new snapshot file on its own rows; a correction on the snapshot it would make (merged rows)."""
     limits = thresholds()["ods_snapshot"]
-    frame = _frame(con, """
+    rows = (f"({current_ods_rows(candidate=sha256)}) WHERE snapshot_date = ?" if correction
+            else "raw.ods_cooperatives WHERE _source_sha256 = ?")
+    frame = _frame(con, f"""
         SELECT cooperative_nik, region_code, members_male, members_female, members_male + members_female AS members_total,
                own_capital, external_capital, assets, business_volume, last_rat_year
-        FROM raw.ods_cooperatives WHERE _source_sha256 = ?""", [sha256])
+        FROM {rows}""", [snapshot if correction else sha256])
     suite = suites.ods_snapshot(snapshot.year, reference_snapshot(con, snapshot), limits)
     return validate(quality_dir, "ods_snapshot", suite, frame)
 

@@ -19,7 +19,7 @@ from expectations import checks, history
 from expectations.runner import ExpectationOutcome, SuiteOutcome
 from expectations.suites import ERROR
 from ingestion import landing, privacy
-from ingestion.api import IngestResult, ingest_file, snapshot_date_from_name
+from ingestion.api import IngestResult, file_sha256, ingest_file, snapshot_date_from_name
 from warehouse.paths import KoperasiPaths
 
 Suite = Callable[[duckdb.DuckDBPyConnection, Path, IngestResult], SuiteOutcome]
@@ -27,6 +27,12 @@ Suite = Callable[[duckdb.DuckDBPyConnection, Path, IngestResult], SuiteOutcome]
 
 def _ods(con, quality: Path, r: IngestResult) -> SuiteOutcome:
     return checks.ods_snapshot(con, quality, r.sha256, date.fromisoformat(r.snapshot_date))
+
+
+def _ods_correction(con, quality: Path, r: IngestResult) -> SuiteOutcome:
+    """A correction is judged by the snapshot it would make (its few rows alone say nothing of the snapshot);
+    its own share of rows still wrong is not a reason to refuse the rows that are fixed."""
+    return checks.ods_snapshot(con, quality, r.sha256, date.fromisoformat(r.snapshot_date), correction=True)
 
 
 def _ods_accounting(con, quality: Path, r: IngestResult) -> SuiteOutcome:
@@ -81,20 +87,25 @@ class Admission:
 
 def admit_file(con: duckdb.DuckDBPyConnection, path: Path, source: str, paths: KoperasiPaths, *,
                snapshot_date: date | None = None, explicit: bool = False, run_id: str | None = None,
-               log: Callable[[str], None] = lambda message: None) -> Admission:
+               log: Callable[[str], None] = lambda message: None, name: str | None = None,
+               corrects: str | None = None, corrected_rows: list[tuple[str, int, int]] = ()) -> Admission:
     """Lands one file and passes it through its blocking checks. ``explicit``: a steward named the file
-    (``koperasi ingest``): a file that failed before is tried again, a replaced snapshot file is restored."""
+    (``koperasi ingest``): a file that failed before is tried again, a replaced snapshot file is restored.
+    ``corrects``: the file is a correction of that loaded ODS file (see ``admit_corrections``)."""
     result = ingest_file(con, path, source, paths.archive, snapshot_date=snapshot_date,
-                         key_file=paths.pseudonym_key_file, retry_known=explicit)
+                         key_file=paths.pseudonym_key_file, retry_known=explicit, name=name, corrects=corrects,
+                         corrected_rows=corrected_rows)
     if result.status != "landed":
         if result.status == "rejected":
             log(f"{result.file} rejected: {result.error}")
         return Admission(result)
     table = raw_table(result)
-    outcomes = [suite(con, paths.quality, result) for suite in SUITES[table]]
+    suites = [_ods_correction] if corrects else SUITES[table]
+    outcomes = [suite(con, paths.quality, result) for suite in suites]
     partition = result.snapshot_date if source == "ods" else None
     for outcome in outcomes:
-        history.record(con, outcome, asset=f"raw/{table}", partition=partition, run_id=run_id)
+        history.record(con, outcome, asset=f"raw/{table}", partition=partition, run_id=run_id,
+                       file=result.file)
     failed = [o for o in outcomes if not o.passed]
     if failed:
         reason = "failed quality checks: " + " | ".join(o.describe() for o in failed)
@@ -115,3 +126,79 @@ def admit_files(con: duckdb.DuckDBPyConnection, files: list[Path], source: str, 
     if source == "ods":
         files = sorted(files, key=lambda p: snapshot_date_from_name(p.name) or date.min)  # stable: else as given
     return [admit_file(con, path, source, paths, **kwargs) for path in files]
+
+
+@dataclass
+class CorrectionOutcome:
+    """What became of one sheet of a correction workbook."""
+
+    sheet: str
+    target_file: str
+    admission: Admission | None = None
+    rows_fixed: int = 0  # quarantined rows of the target file now loaded
+    problem: str | None = None  # why the sheet was not used at all (Indonesian, for the steward)
+
+    @property
+    def withdrawn(self) -> bool:
+        return self.problem is not None or (self.admission is not None and self.admission.withdrawn)
+
+
+def _correction_target(con: duckdb.DuckDBPyConnection, file: str) -> tuple | None:
+    """(sha256, source, status, snapshot_date, corrects) of the latest registry entry named ``file``."""
+    rows = con.execute("SELECT sha256, source, status, snapshot_date, corrects FROM raw.ingested_files WHERE file = ? "
+                       "ORDER BY finished_at DESC LIMIT 1", [file]).fetchall()
+    return rows[0] if rows else None
+
+
+def admit_corrections(con: duckdb.DuckDBPyConnection, workbook: Path, paths: KoperasiPaths, *,
+                      run_id: str | None = None) -> list[CorrectionOutcome]:
+    """Merges the fixed rows of a correction workbook into their ODS snapshots, through the same gate.
+
+    Each sheet becomes a correction file of the snapshot's current file: its rows are parsed by the same rules
+    (rows still wrong are quarantined again, with the new reason), the snapshot it would make passes the
+    snapshot's blocking checks, and then its rows replace or add rows by registry number; no other row of the
+    snapshot changes. The workbook is archived; each fixed row is recorded with the row it fixes."""
+    import tempfile
+
+    from ingestion.corrections import read_workbook
+    from ingestion.errors import FileRejected
+
+    try:
+        sheets = read_workbook(workbook)
+    except FileRejected as e:
+        return [CorrectionOutcome("", workbook.name, problem=e.problem)]
+    landing.archive_file(workbook, file_sha256(workbook), paths.archive)
+    outcomes = []
+    with tempfile.TemporaryDirectory(prefix="koreksi-") as tmp:
+        for sheet in sheets:
+            outcome = CorrectionOutcome(sheet.sheet, sheet.file)
+            outcomes.append(outcome)
+            target = _correction_target(con, sheet.file)
+            if target is None:
+                outcome.problem = f"berkas {sheet.file} tidak pernah dimuat"
+                continue
+            sha, source, status, snapshot, corrects = target
+            if source != "ods":
+                outcome.problem = (f"koreksi per baris hanya untuk berkas ODS; perbaiki berkas asli {sheet.file} "
+                                   f"dan taruh lagi di inbox/{source}")
+                continue
+            base = corrects or sha
+            if landing.registry_entry(con, base, "ods")[0] != landing.LOADED:
+                outcome.problem = (f"snapshot berkas {sheet.file} sudah diganti ekspor yang lebih baru; buat lembar "
+                                   "koreksi dari karantina berkas yang baru")
+                continue
+            csv_path = Path(tmp) / f"{len(outcomes)}.csv"
+            lines = sheet.write_csv(csv_path)
+            admission = admit_file(
+                con, csv_path, "ods", paths, snapshot_date=snapshot, explicit=True, run_id=run_id,
+                name=f"{workbook.name} › {sheet.file}", corrects=base,
+                corrected_rows=[(sha, row, line) for row, line in lines.items()])
+            outcome.admission = admission
+            if admission.result.status == "loaded":
+                outcome.rows_fixed = con.execute(
+                    "SELECT count(*) FROM raw.corrected_rows AS c JOIN raw.quarantine AS q "
+                    "ON q.sha256 = c.corrected_sha256 AND q.source_row = c.corrected_row "
+                    "WHERE c.correction_sha256 = ? AND c.correction_row NOT IN "
+                    "(SELECT source_row FROM raw.quarantine WHERE sha256 = ?)",
+                    [admission.result.sha256, admission.result.sha256]).fetchall()[0][0]
+    return outcomes

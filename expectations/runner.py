@@ -27,6 +27,9 @@ class ExpectationOutcome:
     severity: str
     passed: bool
     observed: str
+    arguments: dict = field(default_factory=dict)  # the limits checked: min_value, max_value, value_set, regex
+    unexpected: list = field(default_factory=list)  # a few of the values that broke it
+    unexpected_count: int | None = None
 
 
 @dataclass
@@ -71,6 +74,20 @@ def _observed(result) -> str:
     return "n/a"
 
 
+def _plain(value):
+    """A JSON-able scalar (numpy numbers and dates come back from pandas)."""
+    if hasattr(value, "item"):
+        value = value.item()
+    return value if isinstance(value, (int, float, str, bool, type(None))) else str(value)
+
+
+def _arguments(kwargs: dict) -> dict:
+    keep = {k: kwargs[k] for k in ("min_value", "max_value", "regex", "value_set") if kwargs.get(k) is not None}
+    if "value_set" in keep:
+        keep["value_set"] = list(keep["value_set"])[:40]
+    return {k: _plain(v) if not isinstance(v, list) else [_plain(x) for x in v] for k, v in keep.items()}
+
+
 def validate(quality_dir: Path, suite_name: str, expectations: list, frame: pd.DataFrame) -> SuiteOutcome:
     """Validates one frame; results go to the Data Docs site under ``quality_dir``."""
     context = _context(str(quality_dir))
@@ -91,7 +108,9 @@ def validate(quality_dir: Path, suite_name: str, expectations: list, frame: pd.D
         outcome.outcomes.append(ExpectationOutcome(
             expectation=config.type, column=config.kwargs.get("column"),
             severity=(config.meta or {}).get("severity", ERROR), passed=bool(result.success),
-            observed=_observed(result)))
+            observed=_observed(result), arguments=_arguments(config.kwargs),
+            unexpected=[_plain(v) for v in ((result.result or {}).get("partial_unexpected_list") or [])[:10]],
+            unexpected_count=(result.result or {}).get("unexpected_count")))
     make_docs_offline(data_docs_dir(quality_dir))
     return outcome
 

@@ -82,9 +82,8 @@ def snapshot_date_from_name(name: str) -> date | None:
     return None
 
 
-def _parse(con: duckdb.DuckDBPyConnection, source: str, path: Path, snapshot_date: date | None,
+def _parse(con: duckdb.DuckDBPyConnection, source: str, path: Path, name: str, snapshot_date: date | None,
            key_file: Path | None, utf8: Utf8Check) -> tuple[str, ParsedFile, PseudonymKey | None]:
-    name = path.name
     grid = read_grid(path, load_mapping(source), name, utf8)
     today = datetime.now(timezone.utc).date()
     if source == "ods":
@@ -109,17 +108,21 @@ def _parse(con: duckdb.DuckDBPyConnection, source: str, path: Path, snapshot_dat
 
 def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, source: str, archive_dir: Path, *,
                 snapshot_date: date | None = None, key_file: Path | None = None,
-                retry_known: bool = False) -> IngestResult:
+                retry_known: bool = False, name: str | None = None, corrects: str | None = None,
+                corrected_rows: list[tuple[str, int, int]] = ()) -> IngestResult:
     """Lands one file as PENDING (see ``landing``); ``expectations.gate`` decides whether it becomes current.
 
     A file is known by its content. Already loaded: nothing to do. Seen before and failed or rejected: not
     retried (the inbox is scanned on every run) unless ``retry_known`` (a steward's explicit ``koperasi
     ingest``, e.g. after a mapping or threshold change). A replaced ODS file given again explicitly becomes
-    current again. A file left PENDING by an interrupted run is landed afresh."""
+    current again. A file left PENDING by an interrupted run is landed afresh.
+
+    ``name`` registers the file under another name than its path's; ``corrects`` and ``corrected_rows`` make it
+    a correction of a loaded ODS file (see ``ingestion.corrections`` and ``landing.current_ods_rows``)."""
     if source not in SOURCES:
         raise ValueError(f"unknown source {source!r}; expected one of {', '.join(SOURCES)}")
     started = datetime.now(timezone.utc).replace(tzinfo=None)
-    name = path.name
+    name = name or path.name
     if not path.is_file():
         return IngestResult(name, source, "", "rejected", error=f"{path}: no such file")
     sha, utf8 = digest(path)
@@ -135,16 +138,18 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, source: str, archive
             return IngestResult(name, source, sha, "known", error=error, known_status=status)
         landing.forget(con, sha, source)
     try:
-        kind, parsed, key = _parse(con, source, path, snapshot_date, key_file, utf8)
+        kind, parsed, key = _parse(con, source, path, name, snapshot_date, key_file, utf8)
         with ThreadPoolExecutor(1) as pool:  # the archive copy runs beside the parse; done before the commit
             copying = pool.submit(landing.archive_file, path, sha, archive_dir)
             landed = landing.land(con, source=source, file=name, sha256=sha, archived=copying.result, table_kind=kind,
                                   parsed=parsed, started_at=started,
-                                  key_fingerprint=key.fingerprint if key is not None else None)
+                                  key_fingerprint=key.fingerprint if key is not None else None,
+                                  corrects=corrects, corrected_rows=corrected_rows)
     except FileRejected as e:  # before landing, or midway through it (rolled back)
         landing.record_file(con, sha256=sha, source=source, file=name, archived_as=None, table_kind=None,
                             snapshot_date=snapshot_date, status=landing.REJECTED, rows_read=None, rows_loaded=None,
-                            rows_quarantined=None, rows_skipped=None, warnings=[], error=str(e), started_at=started)
+                            rows_quarantined=None, rows_skipped=None, warnings=[], error=str(e), started_at=started,
+                            corrects=corrects)
         return IngestResult(name, source, sha, "rejected", error=str(e))
     warnings = list(parsed.warnings)
     if key is not None and key.generated:

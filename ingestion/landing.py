@@ -45,6 +45,10 @@ RAW_TABLES = {
         table_kind VARCHAR, snapshot_date DATE, status VARCHAR NOT NULL, rows_read INTEGER, rows_loaded INTEGER,
         rows_quarantined INTEGER, rows_skipped INTEGER, warnings JSON, error VARCHAR,
         started_at TIMESTAMP NOT NULL, finished_at TIMESTAMP NOT NULL""",
+    # Lineage of corrections: which quarantined row of which file each row of a correction fixes.
+    "corrected_rows": """
+        correction_sha256 VARCHAR NOT NULL, corrected_sha256 VARCHAR NOT NULL, corrected_row INTEGER NOT NULL,
+        correction_row INTEGER NOT NULL""",
     # The fingerprint of the key member lists were pseudonymised with (never the key): a list made with
     # another key is refused, since its member keys would match nobody's.
     "pseudonym_keys": "fingerprint VARCHAR NOT NULL, first_used_at TIMESTAMP NOT NULL",
@@ -73,6 +77,47 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("CREATE SCHEMA IF NOT EXISTS raw")
     for name, columns in RAW_TABLES.items():
         con.execute(f"CREATE TABLE IF NOT EXISTS raw.{name} ({columns})")
+    # A correction (fixed quarantined rows of an ODS file) names the snapshot file it is merged into.
+    con.execute("ALTER TABLE raw.ingested_files ADD COLUMN IF NOT EXISTS corrects VARCHAR")
+    con.execute(f"CREATE OR REPLACE VIEW raw.current_ods_cooperatives AS {current_ods_rows()}")
+
+
+def current_ods_rows(candidate: str | None = None) -> str:
+    """The rows of each ODS snapshot, as the registry says (the one place of this rule; dbt staging reads it
+    through the view raw.current_ods_cooperatives, the gate with a candidate file counted as admitted).
+
+    A snapshot is its current file, with the rows of the loaded corrections of that file merged in by
+    registry number: a corrected row replaces the file's row of the same number (the newest correction
+    wins) or adds one (a row that was quarantined). A correction never removes a row it does not carry,
+    and a correction of a file that is no longer current (replaced by a re-export) no longer applies."""
+    admitted = f"status = '{LOADED}'" + (f" OR sha256 = '{candidate}'" if candidate else "")
+    return f"""
+        WITH files AS (
+            SELECT DISTINCT sha256, corrects FROM raw.ingested_files WHERE source = 'ods' AND ({admitted})),
+        corrections AS (
+            SELECT r.* FROM raw.ods_cooperatives AS r
+            JOIN files AS f ON f.sha256 = r._source_sha256
+            WHERE f.corrects IN (SELECT sha256 FROM files WHERE corrects IS NULL)
+            QUALIFY row_number() OVER (PARTITION BY r.snapshot_date, r.cooperative_nik
+                                       ORDER BY r._ingested_at DESC, r._source_row DESC) = 1)
+        SELECT r.* FROM raw.ods_cooperatives AS r
+        WHERE r._source_sha256 IN (SELECT sha256 FROM files WHERE corrects IS NULL)
+          AND NOT EXISTS (SELECT 1 FROM corrections AS c
+                          WHERE c.snapshot_date = r.snapshot_date AND c.cooperative_nik = r.cooperative_nik)
+        UNION ALL
+        SELECT * FROM corrections"""
+
+
+def open_quarantine() -> str:
+    """Quarantined rows nobody has fixed yet: not taken over by a loaded correction, of a file that is not
+    replaced (a re-export's own quarantine counts instead)."""
+    return f"""
+        SELECT q.* FROM raw.quarantine AS q
+        WHERE q.sha256 NOT IN (SELECT sha256 FROM raw.ingested_files WHERE status = '{REPLACED}')
+          AND NOT EXISTS (
+            SELECT 1 FROM raw.corrected_rows AS c JOIN raw.ingested_files AS f
+              ON f.sha256 = c.correction_sha256 AND f.status = '{LOADED}'
+            WHERE c.corrected_sha256 = q.sha256 AND c.corrected_row = q.source_row)"""
 
 
 def registry_entry(con: duckdb.DuckDBPyConnection, sha256: str, source: str) -> tuple[str, str | None] | None:
@@ -147,10 +192,13 @@ class Landed:
 
 
 def land(con: duckdb.DuckDBPyConnection, *, source: str, file: str, sha256: str, archived: Callable[[], Path],
-         table_kind: str, parsed: ParsedFile, started_at: datetime, key_fingerprint: str | None = None) -> Landed:
+         table_kind: str, parsed: ParsedFile, started_at: datetime, key_fingerprint: str | None = None,
+         corrects: str | None = None, corrected_rows: list[tuple[str, int, int]] = ()) -> Landed:
     """One transaction per file: every row of it lands, or none does (also when parsing fails midway).
 
     The file lands as PENDING: nothing downstream reads it until its blocking checks pass (``admit``).
+    A correction names the file it ``corrects`` and which quarantined rows it fixes: ``corrected_rows`` as
+    (corrected file's sha256, its row, this file's row).
 
     Batches are parsed as DuckDB inserts them, through one Arrow stream: one INSERT, bounded memory.
     ``archived`` returns the archived copy (waiting for it): the registry names it, so it exists first."""
@@ -182,11 +230,14 @@ def land(con: duckdb.DuckDBPyConnection, *, source: str, file: str, sha256: str,
             con.unregister("landing_quarantine")
         if key_fingerprint is not None:
             record_key_fingerprint(con, key_fingerprint)
+        if corrected_rows:
+            con.executemany("INSERT INTO raw.corrected_rows VALUES (?, ?, ?, ?)",
+                            [(sha256, corrected, row, own_row) for corrected, row, own_row in corrected_rows])
         record_file(con, sha256=sha256, source=source, file=file, archived_as=str(archived().name),
                     table_kind=table_kind, snapshot_date=parsed.snapshot_date, status=PENDING,
                     rows_read=landed.rows_read, rows_loaded=landed.rows_loaded,
                     rows_quarantined=landed.rows_quarantined, rows_skipped=landed.rows_skipped,
-                    warnings=parsed.warnings, error=None, started_at=started_at)
+                    warnings=parsed.warnings, error=None, started_at=started_at, corrects=corrects)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -292,11 +343,13 @@ def _prefetched(items: Iterator[pa.Table], depth: int = 1) -> Iterator[pa.Table]
 def record_file(con: duckdb.DuckDBPyConnection, *, sha256: str, source: str, file: str, archived_as: str | None,
                 table_kind: str | None, snapshot_date, status: str, rows_read: int | None, rows_loaded: int | None,
                 rows_quarantined: int | None, rows_skipped: int | None, warnings: list[str], error: str | None,
-                started_at: datetime) -> None:
+                started_at: datetime, corrects: str | None = None) -> None:
     con.execute(
-        "INSERT INTO raw.ingested_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO raw.ingested_files (sha256, source, file, archived_as, table_kind, snapshot_date, status, "
+        "rows_read, rows_loaded, rows_quarantined, rows_skipped, warnings, error, started_at, finished_at, corrects) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [sha256, source, file, archived_as, table_kind, snapshot_date, status, rows_read, rows_loaded,
-         rows_quarantined, rows_skipped, json.dumps(warnings), error, started_at, _now()])
+         rows_quarantined, rows_skipped, json.dumps(warnings), error, started_at, _now(), corrects])
 
 
 def _in_transaction(con: duckdb.DuckDBPyConnection, statements: Callable[[], None]) -> None:
@@ -311,12 +364,14 @@ def _in_transaction(con: duckdb.DuckDBPyConnection, statements: Callable[[], Non
 
 def admit(con: duckdb.DuckDBPyConnection, sha256: str) -> None:
     """A pending file passed its blocking checks: it becomes current. For ODS, the file it replaces (same
-    snapshot) becomes REPLACED in the same transaction: readers see one file per snapshot, old or new."""
+    snapshot) becomes REPLACED in the same transaction: readers see one file per snapshot, old or new.
+    A correction replaces nothing: its rows are merged into its file's (see ``current_ods_rows``)."""
     def statements() -> None:
         con.execute(f"""UPDATE raw.ingested_files AS f SET status = '{REPLACED}'
             FROM raw.ingested_files AS c
             WHERE c.sha256 = ? AND c.source = 'ods' AND c.status IN ('{PENDING}', '{REPLACED}') AND f.source = 'ods'
-              AND f.status = '{LOADED}' AND f.snapshot_date = c.snapshot_date AND f.sha256 <> c.sha256""", [sha256])
+              AND f.status = '{LOADED}' AND f.snapshot_date = c.snapshot_date AND f.sha256 <> c.sha256
+              AND c.corrects IS NULL AND f.corrects IS NULL""", [sha256])
         con.execute(f"UPDATE raw.ingested_files SET status = '{LOADED}', error = NULL "
                     f"WHERE sha256 = ? AND status IN ('{PENDING}', '{REPLACED}')", [sha256])
     _in_transaction(con, statements)
@@ -353,3 +408,4 @@ def _delete_rows(con: duckdb.DuckDBPyConnection, sha256: str, *, keep_quarantine
         con.execute(f"DELETE FROM raw.{table} WHERE _source_sha256 = ?", [sha256])
     if not keep_quarantine:
         con.execute("DELETE FROM raw.quarantine WHERE sha256 = ?", [sha256])
+        con.execute("DELETE FROM raw.corrected_rows WHERE correction_sha256 = ?", [sha256])

@@ -33,6 +33,12 @@ def _ingest(args: argparse.Namespace) -> int:
     from warehouse.lock import PipelineBusy, pipeline_lock
 
     paths = get_paths()
+    if args.corrections:
+        from stewards.commands import corrections
+
+        return corrections(paths, Path(args.corrections))
+    if not args.source or not args.paths:
+        raise ValueError("give --source and one or more files (or --corrections WORKBOOK.xlsx)")
     snapshot = date.fromisoformat(args.snapshot_date) if args.snapshot_date else None
     try:
         with pipeline_lock(paths.warehouse_dir, "koperasi ingest"):
@@ -69,9 +75,10 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _quality(args: argparse.Namespace) -> int:
-    from expectations.report import quality_report
+    from stewards.commands import quality
 
-    return quality_report(get_paths(), quarantine_file=args.quarantine, out=args.out)
+    files = args.quarantine if args.quarantine is not None else ([] if args.koreksi else None)
+    return quality(get_paths(), files=files, out=args.koreksi or args.out, html=args.html)
 
 
 def _publish(args: argparse.Namespace) -> int:
@@ -95,8 +102,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     ingest = sub.add_parser("ingest", help="load files through the quality gate (bad rows quarantined, "
                                            "failing files withdrawn); a file named again is retried or restored")
-    ingest.add_argument("--source", required=True, choices=SOURCES)
-    ingest.add_argument("paths", nargs="+")
+    ingest.add_argument("--source", choices=SOURCES)
+    ingest.add_argument("paths", nargs="*")
+    ingest.add_argument("--corrections", metavar="WORKBOOK",
+                        help="merge the fixed rows of a correction workbook (koperasi quality --koreksi) into their "
+                             "snapshots")
     ingest.add_argument("--json", action="store_true")
     ingest.add_argument("--snapshot-date", help="YYYY-MM-DD, for ODS files without a date in the name")
     ingest.set_defaults(handler=_ingest)
@@ -104,9 +114,15 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="materialise the whole pipeline on what is in the inbox")
     run.set_defaults(handler=_run)
 
-    quality = sub.add_parser("quality", help="latest check results and the quarantine, for data stewards")
-    quality.add_argument("--quarantine", metavar="FILE", help="write the quarantined rows of one file as CSV")
-    quality.add_argument("--out", help="where to write the CSV (default: <FILE>.quarantine.csv)")
+    quality = sub.add_parser("quality", help="the data stewards' report (Indonesian): the latest build's checks, "
+                                              "withdrawn files, quarantined rows, what to do")
+    quality.add_argument("--html", nargs="?", const="", metavar="PATH",
+                         help="write the report as one HTML page (default: $KOPERASI_HOME/quality/laporan_kualitas.html)")
+    quality.add_argument("--koreksi", metavar="WORKBOOK.xlsx",
+                         help="write every open quarantined row into a correction workbook (one sheet per file)")
+    quality.add_argument("--quarantine", nargs="*", metavar="FILE",
+                         help="the quarantined rows of these files (all when none is named), to --out")
+    quality.add_argument("--out", help="a .xlsx correction workbook (default) or, for one file, a .csv")
     quality.set_defaults(handler=_quality)
 
     publish = sub.add_parser("publish", help="publish the latest build, if its verdict passed, to the serving database")

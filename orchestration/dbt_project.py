@@ -63,8 +63,17 @@ class KoperasiTranslator(DagsterDbtTranslator):
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         resource_type = dbt_resource_props["resource_type"]
         if resource_type == "source":
-            return dg.AssetKey([dbt_resource_props["source_name"], dbt_resource_props["name"]])
+            # A view over an ingested table (meta.ingested_as) is that table's asset: lineage stays one graph.
+            table = (dbt_resource_props.get("meta") or {}).get("ingested_as") or dbt_resource_props["name"]
+            return dg.AssetKey([dbt_resource_props["source_name"], table])
         return dg.AssetKey([self._layer(dbt_resource_props), dbt_resource_props["name"]])
+
+    def get_asset_check_spec(self, asset_spec, manifest, unique_id, project):
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        node = manifest.get("nodes", {}).get(unique_id) or manifest.get("unit_tests", {}).get(unique_id)
+        if spec is None or node is None:
+            return spec
+        return spec._replace(description=describe_test(node))
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         return self._layer(dbt_resource_props)
@@ -75,3 +84,33 @@ class KoperasiTranslator(DagsterDbtTranslator):
             return "reference"
         fqn = dbt_resource_props.get("fqn", [])
         return fqn[1] if len(fqn) > 2 else "dbt"
+
+
+_TEST_TEXTS = {
+    "not_null": "{model}.{column} is never null",
+    "unique": "{model}.{column} is unique",
+    "accepted_values": "{model}.{column} only takes the values {values}",
+    "relationships": "every {model}.{column} exists in {to}.{field}",
+    "not_negative": "{model}.{column} is never negative",
+    "unique_combination": "({columns}) is unique in {model}",
+    "between": "{model}.{column} lies between {min_value} and {max_value}",
+    "has_rows": "{model} has at least {min_rows} rows",
+}
+
+
+def describe_test(node: Mapping[str, Any]) -> str:
+    """A dbt test's description for the Dagster UI: its own (singular and unit tests have one in YAML), else
+    what the generic test with its arguments asserts."""
+    if (node.get("description") or "").strip():
+        return node["description"].strip()
+    metadata = node.get("test_metadata") or {}
+    kwargs = dict(metadata.get("kwargs") or {})
+    attached = (node.get("attached_node") or "").split(".")[-1]
+    to = kwargs.get("to") or ""
+    values = {"model": attached, "column": node.get("column_name") or kwargs.get("column_name") or "",
+              "values": ", ".join(map(str, kwargs.get("values") or [])), "field": kwargs.get("field") or "",
+              "to": to.split("'")[1] if "'" in to else to, "columns": ", ".join(kwargs.get("columns") or []),
+              "min_value": kwargs.get("min_value"), "max_value": kwargs.get("max_value"),
+              "min_rows": kwargs.get("min_rows", 1)}
+    template = _TEST_TEXTS.get(metadata.get("name") or "")
+    return template.format(**values) if template else f"dbt test {node.get('name')}"

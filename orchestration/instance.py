@@ -13,6 +13,8 @@ DAGSTER_YAML = """\
 # because DuckDB allows a single read-write process.
 telemetry:
   enabled: false
+nux:
+  enabled: false  # no onboarding pop-up over the first page
 concurrency:
   runs:
     max_concurrent_runs: 1
@@ -24,7 +26,7 @@ concurrency:
 def prepare_dagster_home(paths: KoperasiPaths) -> None:
     paths.dagster_home.mkdir(parents=True, exist_ok=True)
     config = paths.dagster_home / "dagster.yaml"
-    if not config.exists():
+    if not config.exists() or config.read_text(encoding="utf-8") != DAGSTER_YAML:  # ours: kept current
         config.write_text(DAGSTER_YAML, encoding="utf-8")
     os.environ["DAGSTER_HOME"] = str(paths.dagster_home)
 

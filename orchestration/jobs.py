@@ -8,13 +8,12 @@ from orchestration.assets.ingestion import ods_cooperatives
 
 ODS_KEY = ods_cooperatives.key
 
-OTHER_INBOXES = dg.AssetSelection.groups("raw") - dg.AssetSelection.assets(ODS_KEY)
-
-# A new ODS export: ingest its snapshot partition, then rebuild the warehouse (marts over all snapshots) and
-# publish. The whole dbt project is selected, not only what depends on ODS: publishing needs every mart built.
+# New ODS exports: ingest their snapshot partitions (one partition or a range, in one run) and whatever else
+# arrived in the BPS/OPD inboxes, then rebuild the warehouse (marts over all snapshots) and publish. The whole
+# dbt project is selected, not only what depends on ODS: publishing needs every mart built.
 ods_snapshot_job = dg.define_asset_job(
-    "ods_snapshot_job", selection=dg.AssetSelection.all() - OTHER_INBOXES,
-    description="Ingest one ODS snapshot, rebuild the warehouse, check and publish.")
+    "ods_snapshot_job", selection=dg.AssetSelection.all(),
+    description="Ingest new ODS snapshots and new BPS/OPD files, rebuild the warehouse, check and publish.")
 
 # Only the ODS partition: used to catch up several snapshots before one refresh.
 ods_ingest_job = dg.define_asset_job(

@@ -178,7 +178,7 @@ def print_withdrawn(withdrawn: list[tuple[str, str, str, str]]) -> None:
           file=sys.stderr)
     for source, file, status, why in withdrawn:
         label = "failed its checks" if status == "failed_checks" else "could not be read"
-        print(f"  {source}/{file} {label}: {why[:400]}", file=sys.stderr)
+        print(f"  {source}/{file} {label}: {why.removeprefix(f'{file}: ')[:400]}", file=sys.stderr)
     print("  They are not retried while their content is unchanged. To resubmit: fix the file and put the corrected\n"
           "  file in the inbox (any name), or run 'koperasi ingest --source SOURCE FILE' to try it again as it is\n"
           "  (e.g. after a mapping or threshold change).", file=sys.stderr)
@@ -195,7 +195,9 @@ def run_pipeline(paths: KoperasiPaths) -> int:
     except PipelineBusy as e:
         print(str(e), file=sys.stderr)
         return EXIT_FAILED
-    print_summary(paths, outcome.phases, time.perf_counter() - started)
+    from stewards.commands import write_report_html
+
+    print_summary(paths, outcome.phases, time.perf_counter() - started, report=write_report_html(paths))
     for name in outcome.skipped_files:
         print(f"skipped {name}: no snapshot date in the file name "
               "(koperasi ingest --source ods --snapshot-date YYYY-MM-DD FILE)")

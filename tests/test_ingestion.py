@@ -348,4 +348,5 @@ def test_steward_exports_the_quarantined_rows_of_a_file(tmp_path, home):
     assert [(r["source_row"], r["reason"]) for r in rows] == [("3", "invalid_number"), ("4", "invalid_registry_number")]
     assert rows[0]["Aset"] == "12,5 juta" and rows[1]["NIK"] == "1,2E+15", "original cells kept for the steward"
     report = subprocess.run([*cli, "quality"], capture_output=True, text=True)
-    assert "invalid_number 1" in report.stdout and "Data Docs:" in report.stdout
+    assert "1 baris dikarantina: angka tidak dapat dibaca" in report.stdout
+    assert "baris 3: kolom 'Aset': '12,5 juta' bukan angka bulat" in report.stdout, "the row and its value, in Indonesian"

@@ -18,7 +18,7 @@ def _tick(instance, home, cursor):
     return result, result.cursor
 
 
-def test_new_files_start_one_run_each_and_duplicates_none(tmp_path, sample_inbox):
+def test_new_files_arriving_together_start_one_run_and_duplicates_none(tmp_path, sample_inbox):
     home = tmp_path / "home"
     (home / "inbox" / "ods").mkdir(parents=True)
     (home / "inbox" / "bps").mkdir(parents=True)
@@ -27,27 +27,45 @@ def test_new_files_start_one_run_each_and_duplicates_none(tmp_path, sample_inbox
     result, cursor = _tick(instance, home, None)
     assert result.run_requests == []
 
-    export = next(p for p in sorted((sample_inbox / "ods").iterdir()) if "2024-03-31" in p.name)
-    shutil.copy(export, home / "inbox" / "ods" / export.name)
-    result, cursor = _tick(instance, home, cursor)
-    (run,) = result.run_requests
-    assert run.job_name == "ods_snapshot_job" and run.partition_key == "2024-03-31"
-    assert run.run_key.startswith("ods:")
-    (added,) = result.dynamic_partitions_requests
-    assert list(added.partition_keys) == ["2024-03-31"]
-
-    result, cursor = _tick(instance, home, cursor)
-    assert result.run_requests == [], "the same file starts nothing the second time"
-
-    shutil.copy(export, home / "inbox" / "ods" / ("copy_of_" + export.name))
-    result, cursor = _tick(instance, home, cursor)
-    assert result.run_requests == [], "a copy of an already-seen file starts nothing"
-
+    exports = sorted(p for p in (sample_inbox / "ods").iterdir() if "2024-03-31" in p.name or "2024-09-30" in p.name)
+    for export in exports:
+        shutil.copy(export, home / "inbox" / "ods" / export.name)
     population = next((sample_inbox / "bps").glob("penduduk*"))
     shutil.copy(population, home / "inbox" / "bps" / population.name)
     result, cursor = _tick(instance, home, cursor)
     (run,) = result.run_requests
-    assert run.job_name == "refresh_job" and run.run_key.startswith("bps:")
+    assert run.job_name == "ods_snapshot_job", "two snapshots and a BPS table: one run"
+    assert (run.tags["dagster/asset_partition_range_start"], run.tags["dagster/asset_partition_range_end"]) == \
+        ("2024-03-31", "2024-09-30")
+    (added,) = result.dynamic_partitions_requests
+    assert list(added.partition_keys) == ["2024-03-31", "2024-09-30"]
+
+    result, cursor = _tick(instance, home, cursor)
+    assert result.run_requests == [], "the same files start nothing the second time"
+
+    shutil.copy(exports[0], home / "inbox" / "ods" / ("copy_of_" + exports[0].name))
+    result, cursor = _tick(instance, home, cursor)
+    assert result.run_requests == [], "a copy of an already-seen file starts nothing"
+
+    businesses = next((sample_inbox / "bps").glob("se2016*"))
+    shutil.copy(businesses, home / "inbox" / "bps" / businesses.name)
+    result, cursor = _tick(instance, home, cursor)
+    (run,) = result.run_requests
+    assert run.job_name == "refresh_job" and run.run_key.startswith("inbox:bps:")
+
+
+def test_files_the_warehouse_already_has_start_no_run(built_home):
+    """`make dev` after `make run`: every inbox file is in the file registry, so the sensor starts nothing."""
+    home, _ = built_home
+    result, cursor = _tick(dg.DagsterInstance.ephemeral(), home.home, None)
+    assert result.run_requests == [] and cursor
+
+
+def test_sensor_and_schedule_are_off_by_default():
+    from orchestration.sensors import daily_refresh_schedule
+
+    assert inbox_sensor.default_status == dg.DefaultSensorStatus.STOPPED
+    assert daily_refresh_schedule.default_status == dg.DefaultScheduleStatus.STOPPED
 
 
 def test_ods_file_without_a_date_starts_nothing(tmp_path, sample_inbox):

@@ -25,6 +25,10 @@ CREATE TABLE IF NOT EXISTS quality.builds (
 CREATE TABLE IF NOT EXISTS quality.build_results (
     build_id VARCHAR NOT NULL, kind VARCHAR NOT NULL, name VARCHAR NOT NULL, asset VARCHAR,
     blocking BOOLEAN NOT NULL, passed BOOLEAN NOT NULL, detail VARCHAR, recorded_at TIMESTAMP NOT NULL);
+-- What the steward's report needs to say a check in plain words (test type, model, column, arguments) and
+-- which rows or values are behind a failure (a few, never personal columns: see warehouse.examples).
+ALTER TABLE quality.build_results ADD COLUMN IF NOT EXISTS facts JSON;
+ALTER TABLE quality.build_results ADD COLUMN IF NOT EXISTS examples JSON;
 """
 
 PASSED, FAILED, UNFINISHED = "passed", "failed", "unfinished"
@@ -39,6 +43,8 @@ class CheckResult:
     blocking: bool = True
     asset: str | None = None
     detail: str | None = None
+    facts: dict | None = None  # e.g. {"test": "not_null", "model": ..., "column": ...}
+    examples: list[dict] | None = None  # a few of the rows behind a failure
 
     def describe(self) -> str:
         where = f" on {self.asset}" if self.asset else ""
@@ -121,9 +127,12 @@ def start(con: duckdb.DuckDBPyConnection, build_id: str, run_id: str | None = No
 def record(con: duckdb.DuckDBPyConnection, build_id: str, results: list[CheckResult]) -> None:
     ensure_schema(con)
     now = _now()
-    rows = [(build_id, r.kind, r.name, r.asset, r.blocking, r.passed, r.detail, now) for r in results]
+    rows = [(build_id, r.kind, r.name, r.asset, r.blocking, r.passed, r.detail, now,
+             None if r.facts is None else json.dumps(r.facts, default=str),
+             None if r.examples is None else json.dumps(r.examples, default=str)) for r in results]
     if rows:
-        con.executemany("INSERT INTO quality.build_results VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        con.executemany("INSERT INTO quality.build_results (build_id, kind, name, asset, blocking, passed, detail, "
+                        "recorded_at, facts, examples) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
 
 def latest_build_id(con: duckdb.DuckDBPyConnection) -> str | None:
@@ -159,11 +168,20 @@ def load(con: duckdb.DuckDBPyConnection, build_id: str) -> Verdict:
     if not row:
         raise KeyError(build_id)
     build_id, run_id, started_at, finished_at, snapshots, files = row[0]
-    results = [CheckResult(kind, name, passed, blocking, asset, detail) for kind, name, asset, blocking, passed, detail
-               in con.execute("SELECT kind, name, asset, blocking, passed, detail FROM quality.build_results "
-                              "WHERE build_id = ? ORDER BY passed, kind, name", [build_id]).fetchall()]
+    cursor = con.execute("SELECT * FROM quality.build_results WHERE build_id = ? ORDER BY passed, kind, name",
+                         [build_id])
+    columns = [d[0] for d in cursor.description]  # a database from before facts/examples has neither
+    results = []
+    for values in cursor.fetchall():
+        row = dict(zip(columns, values))
+        results.append(CheckResult(row["kind"], row["name"], row["passed"], row["blocking"], row["asset"],
+                                   row["detail"], _json(row.get("facts")), _json(row.get("examples"))))
     return Verdict(build_id, run_id, started_at, finished_at, list(snapshots or []), json.loads(files or "[]"),
                    results)
+
+
+def _json(text: str | None):
+    return None if text is None else json.loads(text)
 
 
 def latest(con: duckdb.DuckDBPyConnection) -> Verdict | None:
@@ -171,10 +189,12 @@ def latest(con: duckdb.DuckDBPyConnection) -> Verdict | None:
     return load(con, build_id) if build_id else None
 
 
-def dbt_results(run_results: dict) -> list[CheckResult]:
+def dbt_results(run_results: dict, manifest: dict | None = None) -> list[CheckResult]:
     """Every node of a dbt invocation (run_results.json) as a check result. A model that failed (its contract
     included) or was skipped, and a test or unit test that failed, errored or was skipped, block the build;
-    a test at warn severity that found rows does not."""
+    a test at warn severity that found rows does not. With the manifest, each result carries its node's facts
+    (test type and arguments, model, column, description) for a report in plain words."""
+    nodes = {**(manifest or {}).get("nodes", {}), **(manifest or {}).get("unit_tests", {})}
     results = []
     for node in run_results.get("results", []):
         unique_id, status = node["unique_id"], node["status"]
@@ -188,5 +208,51 @@ def dbt_results(run_results: dict) -> list[CheckResult]:
         blocking = status != "warn"
         detail = None if passed else SKIPPED if status == "skipped" else \
             f"{status}: {(node.get('message') or '').strip()[:300]}"
-        results.append(CheckResult(kind, name, passed, blocking, detail=detail))
+        results.append(CheckResult(kind, name, passed, blocking, detail=detail, facts=node_facts(nodes.get(unique_id))))
     return results
+
+
+def node_facts(node: dict | None) -> dict | None:
+    """What a dbt node is about, from the manifest: enough to say it in words without dbt's identifiers."""
+    if not node:
+        return None
+    metadata = node.get("test_metadata") or {}
+    kwargs = {k: v for k, v in (metadata.get("kwargs") or {}).items() if k not in ("model", "column_name")}
+    attached = node.get("attached_node") or ""
+    model = attached.split(".")[-1] if attached else (node.get("model") or None)
+    if not model and node.get("resource_type") in ("model", "seed"):
+        model = node.get("name")
+    facts = {"type": node.get("resource_type"), "test": metadata.get("name") or (
+                 node.get("name") if node.get("resource_type") in ("test", "unit_test") else None),
+             "model": model, "column": node.get("column_name"), "arguments": kwargs,
+             "description": (node.get("description") or "").strip() or None,
+             "steward_text": ((node.get("meta") or {}).get("steward") or (node.get("config") or {}).get("meta", {})
+                              .get("steward"))}
+    return {k: v for k, v in facts.items() if v not in (None, {}, "")}
+
+
+def with_failing_rows(con: duckdb.DuckDBPyConnection, results: list[CheckResult], run_results: dict,
+                      limit: int = 5) -> list[CheckResult]:
+    """Adds to each dbt test that found rows (failed or warned) a few of those rows, by running its compiled
+    query again: the report can then name the region or the registry number behind a failure. Values that look
+    personal are masked."""
+    from dataclasses import replace
+
+    from ingestion.privacy import mask
+
+    compiled = {n["unique_id"].split(".", 2)[-1]: n.get("compiled_code") for n in run_results.get("results", [])
+                if n["unique_id"].startswith("test.") and n["status"] in ("fail", "warn")}
+    enriched = []
+    for result in results:
+        sql = compiled.get(result.name) if result.kind == "dbt_test" else None
+        if sql:
+            try:
+                cursor = con.execute(f"SELECT * FROM ({sql}) AS failing LIMIT {int(limit)}")
+                columns = [d[0] for d in cursor.description]
+                rows = [{c: mask(None if v is None else str(v)) for c, v in zip(columns, row)}
+                        for row in cursor.fetchall()]
+                result = replace(result, examples=rows)
+            except duckdb.Error:  # the report then says the count only
+                pass
+        enriched.append(result)
+    return enriched

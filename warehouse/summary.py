@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import duckdb
 
 from warehouse.paths import KoperasiPaths
 
 
-def print_summary(paths: KoperasiPaths, phases: list[tuple[str, float]], total_seconds: float) -> None:
+def print_summary(paths: KoperasiPaths, phases: list[tuple[str, float]], total_seconds: float,
+                  report: Path | None = None) -> None:
     print("\n== koperasi run ==")
     if paths.build_db.exists():
         with duckdb.connect(str(paths.build_db), read_only=True) as con:
@@ -30,8 +32,10 @@ def print_summary(paths: KoperasiPaths, phases: list[tuple[str, float]], total_s
     if paths.serving_db.exists():
         print(f"serving database: {paths.serving_db}  (BI reads this, read-only)")
         print(f"parquet exports:  {paths.exports / 'current'}")
+    if report is not None:
+        print(f"quality report:   {report}  (for stewards, in Indonesian; or: .venv/bin/koperasi quality)")
     if paths.data_docs.exists():
-        print(f"quality report:   {paths.data_docs / 'index.html'}  (and: koperasi quality)")
+        print(f"GX Data Docs:     {paths.data_docs / 'index.html'}")
     print("phases:")
     for name, seconds in phases:
         print(f"  {name:45s} {seconds:6.1f} s")

@@ -1,4 +1,5 @@
-{{ config(severity='warn', meta={'dagster': {'ref': {'name': 'fct_cooperative_snapshot'}}}) }}
+{{ config(severity='warn', meta={'dagster': {'ref': {'name': 'fct_cooperative_snapshot'}},
+                 'steward': 'Peringatan: di snapshot ini terlalu banyak koperasi yang disebut aktif oleh ODS padahal tidak RAT dalam batas waktu aturan aktif'}) }}
 -- For a steward, not a gate: snapshots where more than 5% of the cooperatives ODS calls active have held no
 -- RAT within the active rule's window (the rule is_active applies, from seed_health_parameters).
 select

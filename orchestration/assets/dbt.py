@@ -40,10 +40,10 @@ def koperasi_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehou
                 contextlib.redirect_stdout(sink):
             events = list(invocation.stream())
         context.log.info(f"dbt build and event stream: {time.perf_counter() - started:.1f} s")
-        results = _node_results(target, invocation.is_successful())
+        results, run_results = _node_results(target, invocation.is_successful())
         relations = _relations()
         with warehouse.build_connection() as con:
-            builds.record(con, context.run.run_id, results)
+            builds.record(con, context.run.run_id, builds.with_failing_rows(con, results, run_results))
             for event in events:
                 if isinstance(event, dg.Output):
                     unique_id = event.metadata.get("unique_id")
@@ -59,21 +59,27 @@ def koperasi_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehou
         raise dg.Failure(description="dbt build failed: " + (", ".join(failed) or "see the dbt log"))
 
 
-def _node_results(target_path: Path, succeeded: bool) -> list[builds.CheckResult]:
-    """Every dbt node of this invocation as a build result; a dbt that failed before running any node (a
-    parse or connection error) is a failure of its own."""
+def _node_results(target_path: Path, succeeded: bool) -> tuple[list[builds.CheckResult], dict]:
+    """Every dbt node of this invocation as a build result (and run_results.json); a dbt that failed before
+    running any node (a parse or connection error) is a failure of its own."""
     try:
-        results = builds.dbt_results(json.loads((target_path / "run_results.json").read_text()))
+        run_results = json.loads((target_path / "run_results.json").read_text())
     except (OSError, ValueError):
-        results = []
+        run_results = {}
+    results = builds.dbt_results(run_results, _manifest())
     if not succeeded and not any(r.blocking and not r.passed for r in results):
         results.append(builds.CheckResult("step", "dbt build", False, detail="dbt failed; see the dbt log"))
-    return results
+    return results, run_results
+
+
+@functools.cache
+def _manifest() -> dict:
+    return json.loads(DBT_PROJECT.manifest_path.read_text())
 
 
 @functools.cache
 def _relations() -> dict[str, tuple[str, str]]:
     """unique_id -> (schema, table) of every model and seed, read once from the prepared manifest."""
-    manifest = json.loads(DBT_PROJECT.manifest_path.read_text())
+    manifest = _manifest()
     return {n["unique_id"]: (n["schema"], n["alias"]) for n in manifest["nodes"].values()
             if n["resource_type"] in ("model", "seed")}

@@ -1,9 +1,7 @@
--- One row per cooperative per snapshot, from the snapshot's current file (the ingestion gate decides which
--- file that is: a re-export replaces the previous file only once it has passed its checks).
+-- One row per cooperative per snapshot, from the snapshot's current file and its corrections (the ingestion
+-- gate decides which: a re-export replaces the previous file, a correction merges, once it passed its checks).
 with current_rows as (
-    select *
-    from {{ source('raw', 'ods_cooperatives') }}
-    where _source_sha256 in {{ current_files() }}
+    select * from {{ source('raw', 'current_ods_cooperatives') }}
 )
 
 select

@@ -1,0 +1,261 @@
+"""What a data steward reads, in Bahasa Indonesia: check results, quarantine reasons and what to do.
+
+The checks themselves are defined elsewhere (GX suites, dbt tests, parsing rules); this module only says them
+in plain words, from the facts each result carries (test type, column, limits, the values that broke it).
+"""
+
+from __future__ import annotations
+
+import re
+
+# Column and model names as a steward knows them.
+COLUMNS = {
+    "cooperative_nik": "nomor induk koperasi (NIK)", "region_code": "kode kabupaten/kota", "region": "kabupaten/kota",
+    "members_male": "jumlah anggota laki-laki", "members_female": "jumlah anggota perempuan",
+    "members_total": "jumlah anggota", "own_capital": "modal sendiri", "external_capital": "modal luar",
+    "assets": "aset", "business_volume": "volume usaha", "surplus": "SHU", "last_rat_year": "tahun RAT terakhir",
+    "cooperative_name": "nama koperasi", "cooperative_type": "jenis koperasi", "cooperative_form": "bentuk koperasi",
+    "cooperative_group": "kelompok koperasi", "legal_entity_date": "tanggal badan hukum",
+    "legal_entity_number": "nomor badan hukum", "is_active": "status aktif", "rat_virtual": "RAT virtual",
+    "population": "jumlah penduduk", "businesses": "jumlah usaha", "scale": "skala usaha", "sex": "jenis kelamin",
+    "member_key": "kunci anggota (samaran NIP)", "employment_status": "status kepegawaian",
+    "opd_code": "kode OPD", "health_band": "predikat kesehatan", "snapshot_date": "tanggal snapshot",
+    "quarantine_share": "porsi baris karantina", "total_mismatches": "selisih baris Jumlah",
+    "abs_relative_difference": "selisih jumlah anggota mart dan data mentah", "mart_members": "anggota di mart",
+    "member_cooperatives": "koperasi anggota", "scenario_id": "skenario",
+}
+
+MODELS = {
+    "stg_ods__cooperatives": "data koperasi ODS", "stg_bps__population": "tabel penduduk BPS",
+    "stg_bps__businesses": "tabel usaha BPS (SE2016)", "stg_opd__cooperatives": "daftar koperasi OPD",
+    "stg_opd__members": "daftar anggota koperasi OPD", "dim_region": "tabel wilayah",
+    "dim_cooperative": "tabel koperasi", "fct_cooperative_snapshot": "fakta koperasi per snapshot",
+    "mart_member_counts": "mart jumlah anggota", "mart_cooperative_health": "mart kesehatan koperasi",
+    "mart_health_by_region": "mart kesehatan per wilayah", "mart_consolidation_scenario": "mart skenario koperasi sekunder",
+    "mart_umkm_coverage": "mart cakupan UMKM",
+}
+
+# Quarantine reasons: (what is wrong, what to do).
+REASONS = {
+    "invalid_number": ("angka tidak dapat dibaca", "tulis angka bulat, misalnya 1.234.567"),
+    "invalid_registry_number": ("nomor induk koperasi tidak 16 digit",
+                                "salin nomor induk 16 digit dari ODS sebagai teks (bukan angka Excel)"),
+    "invalid_boolean": ("isian ya/tidak tidak dikenali", "tulis Ya atau Tidak"),
+    "invalid_date": ("tanggal tidak dapat dibaca", "tulis tanggal sebagai HH-BB-TTTT, misalnya 17-08-2020"),
+    "invalid_year": ("tahun tidak dapat dibaca", "tulis tahun empat angka, misalnya 2023"),
+    "missing_required": ("kolom wajib kosong", "isi kolom yang kosong"),
+    "unknown_region": ("kabupaten/kota tidak dikenal", "tulis nama kabupaten/kota Sumatera Utara seperti di BPS"),
+    "unknown_category": ("isian kategori tidak dikenal", "pilih salah satu isian yang diterima"),
+    "duplicate_registry_number": ("nomor induk koperasi muncul lebih dari sekali",
+                                  "pastikan tiap koperasi muncul sekali; hapus baris ganda dari berkas koreksi"),
+    "truncated_row": ("baris terpotong (berkas berakhir di tengah baris)", "ekspor ulang berkas dari ODS"),
+    "invalid_nip": ("NIP tidak 18 digit", "perbaiki NIP di berkas asli OPD (nilai disamarkan di sini)"),
+    "invalid_status": ("status kepegawaian tidak dikenal", "tulis ASN, PPPK atau Honorer"),
+    "duplicate_opd": ("kode OPD muncul lebih dari sekali", "hapus baris ganda"),
+    "row_total_mismatch": ("kolom Jumlah tidak sama dengan jumlah rinciannya", "periksa angka di baris itu"),
+    "duplicate_region": ("kabupaten/kota muncul lebih dari sekali", "hapus baris ganda"),
+}
+
+_MESSAGE_PATTERNS = [
+    (re.compile(r"^column '(?P<h>[^']*)'(?: \([^)]*\))?: '(?P<v>.*)' is not a whole number.*$"),
+     "kolom '{h}': '{v}' bukan angka bulat"),
+    (re.compile(r"^column '(?P<h>[^']*)'(?: \([^)]*\))?: '(?P<v>.*)' is negative$"), "kolom '{h}': '{v}' negatif"),
+    (re.compile(r"^column '(?P<h>[^']*)'(?: \([^)]*\))?: '(?P<v>.*)' was turned into scientific notation.*$"),
+     "kolom '{h}': '{v}' diubah Excel menjadi notasi ilmiah; 16 digitnya hilang"),
+    (re.compile(r"^column '(?P<h>[^']*)'(?: \([^)]*\))?: '(?P<v>.*)' is not a 16-digit registry number$"),
+     "kolom '{h}': '{v}' bukan nomor induk 16 digit"),
+    (re.compile(r"^column '(?P<h>[^']*)'(?: \([^)]*\))?: '(?P<v>.*)' is not yes/no.*$"), "kolom '{h}': '{v}' bukan Ya/Tidak"),
+    (re.compile(r"^column '(?P<h>[^']*)'(?: \([^)]*\))?: '(?P<v>.*)' is not a date.*$"),
+     "kolom '{h}': '{v}' bukan tanggal (HH-BB-TTTT)"),
+    (re.compile(r"^column '(?P<h>[^']*)'(?: \([^)]*\))?: '(?P<v>.*)' is not a year$"), "kolom '{h}': '{v}' bukan tahun"),
+    (re.compile(r"^column '(?P<h>[^']*)'(?: \([^)]*\))? is empty$"), "kolom '{h}' kosong"),
+    (re.compile(r"^column '(?P<h>[^']*)'(?: \([^)]*\))?: '(?P<v>.*)' is not a region of Sumatera Utara "
+                r"\(closest: (?P<c>.*)\)$"), "kolom '{h}': '{v}' bukan kabupaten/kota Sumatera Utara (terdekat: {c})"),
+    (re.compile(r"^'(?P<v>.*)' is not a region of Sumatera Utara \(closest: (?P<c>.*)\)$"),
+     "'{v}' bukan kabupaten/kota Sumatera Utara (terdekat: {c})"),
+    (re.compile(r"^column '(?P<h>[^']*)'(?: \([^)]*\))?: '(?P<v>.*)' is not one of (?P<c>.*)$"),
+     "kolom '{h}': '{v}' bukan salah satu dari {c}"),
+    (re.compile(r"^registry number (?P<v>\d+) appears more than once in this snapshot \(rows (?P<c>.*)\)$"),
+     "nomor induk {v} muncul lebih dari sekali di snapshot ini (baris {c})"),
+    (re.compile(r"^the 16 digits cannot be recovered$"), ""),
+    (re.compile(r"^the last row is cut short.*$"), "baris terakhir terpotong (berkas berakhir di tengah baris)"),
+    (re.compile(r"^'Jumlah' is (?P<v>\S+) but the parts sum to (?P<c>\S+)$"),
+     "kolom Jumlah berisi {v}, padahal rinciannya berjumlah {c}"),
+]
+
+
+_REJECTIONS = [
+    (re.compile(r"is empty$"), "berkas kosong"),
+    (re.compile(r"has a header row \(row (?P<r>\d+)\) but no data rows"), "hanya berisi baris judul kolom (baris {r}), tanpa data"),
+    (re.compile(r"is not a readable spreadsheet or text file"), "bukan lembar kerja Excel atau berkas teks yang dapat dibaca"),
+    (re.compile(r"no header row found.*first row has '(?P<v>[^']*)'"),
+     "judul kolom yang dikenal tidak ditemukan; baris pertamanya berbunyi '{v}'. Apakah ini berkas sumber lain "
+     "(ditaruh di folder inbox yang salah)?"),
+    (re.compile(r"no snapshot date"), "tanggal snapshot tidak ada di nama berkas (tulis TTTT-BB-HH di namanya)"),
+    (re.compile(r"not valid UTF-8|cannot be decoded|encoding", re.I), "pengodean teks berkas tidak dikenal; simpan ulang sebagai CSV UTF-8"),
+    (re.compile(r"pseudonym key", re.I), "kunci samaran anggota tidak cocok dengan yang dipakai sebelumnya: hubungi tim data"),
+]
+
+
+def rejection(error: str) -> str:
+    """Why a file could not be read, in Indonesian where the cause is known (the original stays for the data team)."""
+    for pattern, template in _REJECTIONS:
+        match = pattern.search(error or "")
+        if match:
+            return template.format(**match.groupdict())
+    return f"berkas tidak dapat dibaca ({error})"
+
+
+def file_warning(warning: str) -> str:
+    """A file-level warning of the parser (BPS tables' own total rows), in Indonesian."""
+    match = re.match(r"total_mismatch: row (?P<r>\d+) column '(?P<c>[^']*)' reports (?P<v>\S+) but the regions loaded "
+                     r"sum to (?P<s>\S+)", warning)
+    if match:
+        return (f"baris Jumlah (baris {match['r']}) kolom '{match['c']}' berisi {match['v']}, padahal wilayah yang "
+                f"dimuat berjumlah {match['s']}")
+    return warning
+
+
+def number(value) -> str:
+    """1234567 -> '1.234.567'; 0.123 -> '0,123' (Indonesian separators)."""
+    if value is None:
+        return "-"
+    if isinstance(value, float) and not round(value, 3).is_integer():
+        return f"{value:,.3f}".rstrip("0").rstrip(".").replace(",", " ").replace(".", ",").replace(" ", ".")
+    value = round(value)
+    return f"{int(value):,}".replace(",", ".")
+
+
+def percent(share: float) -> str:
+    return f"{share * 100:.1f}".replace(".", ",") + "%"
+
+
+def reason_label(reason: str) -> str:
+    return REASONS.get(reason, (reason.replace("_", " "), ""))[0]
+
+
+def reason_advice(reason: str) -> str:
+    return REASONS.get(reason, ("", "periksa baris itu"))[1]
+
+
+def quarantine_message(reason: str, message: str | None) -> str:
+    """One quarantined row's problem in Indonesian: the parsing rule's message, translated where its shape is
+    known (each part of a row with several problems), else the reason's label with the original message."""
+    parts = []
+    for part in (message or "").split("; "):
+        for pattern, template in _MESSAGE_PATTERNS:
+            match = pattern.match(part.strip())
+            if match:
+                if template:
+                    parts.append(template.format(**{k: v for k, v in match.groupdict().items() if v is not None}))
+                break
+        else:
+            if part.strip():
+                parts.append(part.strip())
+    text = "; ".join(parts)
+    return f"{reason_label(reason)}: {text}" if text else reason_label(reason)
+
+
+def column(name: str | None) -> str:
+    return COLUMNS.get(name or "", name or "")
+
+
+def model(name: str | None) -> str:
+    return MODELS.get(name or "", name or "")
+
+
+def _values(values: list, limit: int = 5) -> str:
+    shown = ", ".join(str(v) for v in values[:limit])
+    return shown + (", ..." if len(values) > limit else "")
+
+
+def gx_check(details: dict) -> str:
+    """A GX expectation with its limits, in words."""
+    expectation, col, args = details.get("expectation", ""), column(details.get("column")), details.get("arguments", {})
+    low, high = args.get("min_value"), args.get("max_value")
+    if expectation == "expect_table_row_count_to_be_between":
+        return f"jumlah baris antara {number(low)} dan {number(high)}"
+    if expectation == "expect_column_sum_to_be_between":
+        return f"total {col} antara {number(low)} dan {number(high)}"
+    if expectation == "expect_column_values_to_be_between":
+        if col == COLUMNS["total_mismatches"]:
+            return "baris Jumlah tabel sama dengan jumlah wilayahnya"
+        if col == COLUMNS["quarantine_share"]:
+            return f"paling banyak {percent(high)} baris berkas masuk karantina"
+        if low is not None and high is not None:
+            return f"{col} antara {number(low)} dan {number(high)}"
+        return f"{col} " + (f"tidak kurang dari {number(low)}" if low is not None else f"tidak lebih dari {number(high)}")
+    if expectation == "expect_column_values_to_be_unique":
+        return f"{col} tidak boleh ganda"
+    if expectation in ("expect_column_values_to_be_in_set", "expect_column_distinct_values_to_be_in_set"):
+        return f"{col} hanya boleh berisi: {_values(args.get('value_set', []), 8)}"
+    if expectation == "expect_column_distinct_values_to_equal_set":
+        return f"{col} memuat semua dan hanya {len(args.get('value_set', []))} isian yang sah"
+    if expectation == "expect_column_values_to_match_regex":
+        return f"{col} berbentuk yang benar"
+    if expectation == "expect_column_values_to_not_match_regex":
+        return f"{col} tidak memuat data pribadi (NIP atau nama)"
+    if expectation == "expect_column_values_to_not_be_null":
+        return f"{col} tidak boleh kosong"
+    if expectation == "expect_no_personal_values_in_quarantine":
+        return "karantina tidak memuat data pribadi"
+    return f"{expectation.replace('expect_', '').replace('_', ' ')} ({col})"
+
+
+def gx_finding(details: dict, observed: str | None) -> str:
+    """What a failed GX expectation found."""
+    count, values = details.get("unexpected_count"), details.get("unexpected") or []
+    if count is not None:
+        found = f"{number(count)} nilai melanggar"
+        return found + (f", misalnya {_values(values)}" if values else "")
+    if observed not in (None, "n/a"):
+        try:
+            return f"ditemukan {number(float(observed))}"
+        except ValueError:
+            return f"ditemukan {observed}"
+    return "tidak terpenuhi"
+
+
+def dbt_check(facts: dict | None, name: str) -> str:
+    """A dbt test in words, from its manifest facts (test type, model, column, arguments)."""
+    facts = facts or {}
+    if facts.get("steward_text"):
+        return facts["steward_text"]
+    test, col, where = facts.get("test") or name, column(facts.get("column")), model(facts.get("model"))
+    args = facts.get("arguments") or {}
+    if facts.get("type") == "unit_test":
+        return f"uji logika '{test}' pada {where}"
+    if facts.get("type") in ("model", "seed"):
+        return f"pembangunan {where or name}"
+    texts = {
+        "not_null": f"{col} di {where} tidak boleh kosong",
+        "unique": f"{col} di {where} tidak boleh ganda",
+        "accepted_values": f"{col} di {where} hanya boleh berisi: {_values(args.get('values', []), 8)}",
+        "relationships": f"setiap {col} di {where} harus ada di {model(_ref_name(args.get('to')))}",
+        "not_negative": f"{col} di {where} tidak boleh negatif",
+        "unique_combination": f"kombinasi {', '.join(column(c) for c in args.get('columns', []))} di {where} "
+                              "tidak boleh ganda",
+        "between": f"{col} di {where} antara {number(args.get('min_value'))} dan {number(args.get('max_value'))}",
+        "has_rows": f"{where} tidak boleh kosong",
+    }
+    return texts.get(test, f"uji '{test}'" + (f" pada {where}" if where else ""))
+
+
+def _ref_name(to: str | None) -> str:
+    match = re.search(r"ref\('([^']+)'\)", to or "")
+    return match.group(1) if match else (to or "")
+
+
+def example_rows(rows: list[dict] | None, limit: int = 5, tested_column: str | None = None) -> str:
+    """A few failing rows, as 'kolom=nilai' lists (dbt's generic tests call the tested column from_field or
+    value_field: it is named as the column it is)."""
+    if not rows:
+        return ""
+    aliases = {"from_field": tested_column, "value_field": tested_column}
+    shown = ["; ".join(f"{column(aliases.get(k) or k)}={v}" for k, v in row.items() if k not in ("n_records",))
+             for row in rows[:limit]]
+    return " | ".join(shown)
+
+
+STATUS = {"passed": "LULUS", "failed": "GAGAL", "unfinished": "BELUM SELESAI"}
+SOURCE_NAMES = {"ods": "ODS", "bps": "BPS", "opd": "OPD"}

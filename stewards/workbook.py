@@ -1,0 +1,108 @@
+"""The correction workbook a steward fixes in Excel: quarantined rows, one sheet per source file.
+
+Each row has the file (``Berkas``), its row in that file (``Baris``), the reason in Indonesian (``Alasan``) and
+the file's own columns as text, so Excel does not turn a 16-digit registry number into 1.2E+15. Every value
+passes the personal-data scan; member lists' personal columns stay masked (fix those in the original file).
+``koperasi ingest --corrections`` reads the fixed workbook back (``ingestion.corrections``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import xlsxwriter
+
+from ingestion import privacy
+from ingestion.corrections import FILE_COLUMN, INSTRUCTIONS_SHEET, REASON_COLUMN, ROW_COLUMN
+from ingestion.landing import open_quarantine
+from ingestion.quarantine import MASK
+from stewards import texts
+
+INSTRUCTIONS = [
+    "Lembar koreksi baris yang dikarantina",
+    "",
+    "1. Setiap lembar berisi baris dari satu berkas yang tidak dapat dimuat. Kolom Alasan menjelaskan masalahnya.",
+    "2. Perbaiki nilai di kolom-kolom asli (sesudah kolom Alasan). Jangan ubah kolom Berkas dan Baris.",
+    "3. Hapus baris yang tidak ingin atau tidak dapat Anda perbaiki. Baris yang dihapus tetap di karantina; "
+    "koreksi tidak pernah menghapus baris lain dari snapshot.",
+    "4. Simpan, lalu jalankan: .venv/bin/koperasi ingest --corrections NAMA_BERKAS.xlsx",
+    "5. Baris yang sudah benar masuk ke snapshotnya (menurut nomor induk koperasi); baris yang masih salah tetap di "
+    "karantina dengan alasan baru. Lalu jalankan .venv/bin/koperasi run agar BI memakai data yang sudah diperbaiki.",
+    "",
+    "Koreksi per baris berlaku untuk ekspor ODS. Untuk tabel BPS dan daftar OPD: perbaiki berkas aslinya dan taruh "
+    "lagi di folder inbox-nya.",
+    f"Nilai yang tampak seperti data pribadi (NIP, NIK KTP, telepon, e-mail) ditulis sebagai {MASK}: "
+    "perbaiki di berkas asli, bukan di sini.",
+]
+
+
+@dataclass
+class WorkbookSummary:
+    path: Path
+    sheets: dict[str, int] = field(default_factory=dict)  # file -> rows written
+    masked: int = 0
+
+
+def files_with_open_quarantine(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return [f for (f,) in con.execute(f"SELECT DISTINCT file FROM ({open_quarantine()}) ORDER BY 1").fetchall()]
+
+
+def _sheet_name(file: str, used: set[str]) -> str:
+    """Excel sheet names: at most 31 characters, none of []:*?/\\, unique."""
+    base = re.sub(r"[\[\]:*?/\\]", "_", file)[:31] or "berkas"
+    name, n = base, 2
+    while name.lower() in used or name == INSTRUCTIONS_SHEET:
+        suffix = f" ({n})"
+        name, n = base[:31 - len(suffix)] + suffix, n + 1
+    used.add(name.lower())
+    return name
+
+
+def write_workbook(con: duckdb.DuckDBPyConnection, files: list[str], out: Path) -> WorkbookSummary:
+    summary = WorkbookSummary(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    book = xlsxwriter.Workbook(str(out))
+    try:
+        bold = book.add_format({"bold": True})
+        text = book.add_format({"num_format": "@"})
+        header = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
+        fixed = book.add_format({"bold": True, "bg_color": "#EDEDED", "border": 1})
+        guide = book.add_worksheet(INSTRUCTIONS_SHEET)
+        guide.set_column(0, 0, 120)
+        for i, line in enumerate(INSTRUCTIONS):
+            guide.write_string(i, 0, line, bold if i == 0 else None)
+        used: set[str] = set()
+        for file in files:
+            rows = con.execute(f"SELECT source_row, reason, message, record FROM ({open_quarantine()}) "
+                               "WHERE file = ? ORDER BY source_row", [file]).fetchall()
+            records = [json.loads(record) if record else {} for *_, record in rows]
+            columns: list[str] = []
+            for record in records:
+                columns += [c for c in record if c not in columns]
+            sheet = book.add_worksheet(_sheet_name(file, used))
+            for c, title in enumerate([FILE_COLUMN, ROW_COLUMN, REASON_COLUMN, *columns]):
+                sheet.write_string(0, c, title, fixed if c < 3 else header)
+            sheet.set_column(0, 0, max(12, min(len(file), 40)))
+            sheet.set_column(2, 2, 60)
+            sheet.set_column(3, 3 + max(len(columns) - 1, 0), 18, text)
+            sheet.freeze_panes(1, 3)
+            for r, ((row, reason, message, _), record) in enumerate(zip(rows, records), start=1):
+                reason_text = privacy.mask(texts.quarantine_message(reason, message))
+                sheet.write_string(r, 0, file)
+                sheet.write_number(r, 1, row)
+                sheet.write_string(r, 2, reason_text)
+                for c, column in enumerate(columns, start=3):
+                    value = record.get(column)
+                    if value is None:
+                        continue
+                    clean = privacy.mask(str(value))
+                    summary.masked += clean != str(value)
+                    sheet.write_string(r, c, clean, text)
+            summary.sheets[file] = len(rows)
+    finally:
+        book.close()
+    return summary
