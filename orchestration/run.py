@@ -6,6 +6,7 @@ import os
 import sys
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from warehouse.paths import SOURCES, KoperasiPaths
 
@@ -23,6 +24,7 @@ class RunOutcome:
     skipped_files: list[str] = field(default_factory=list)
     withdrawn_files: list[tuple[str, str, str, str]] = field(default_factory=list)  # source, file, status, why
     published: bool = False
+    report: Path | None = None  # the stewards' report page written at the end of the run
 
     @property
     def ok(self) -> bool:
@@ -73,7 +75,12 @@ def execute(paths: KoperasiPaths) -> RunOutcome:
     from warehouse.lock import pipeline_lock
 
     with pipeline_lock(paths.warehouse_dir, "koperasi run"):
-        return _execute_locked(paths)
+        outcome = _execute_locked(paths)
+        # Under the lock: once it is released another writer may hold the database.
+        from stewards.commands import write_report_html
+
+        outcome.report = write_report_html(paths)
+        return outcome
 
 
 def _execute_locked(paths: KoperasiPaths) -> RunOutcome:
@@ -195,9 +202,7 @@ def run_pipeline(paths: KoperasiPaths) -> int:
     except PipelineBusy as e:
         print(str(e), file=sys.stderr)
         return EXIT_FAILED
-    from stewards.commands import write_report_html
-
-    print_summary(paths, outcome.phases, time.perf_counter() - started, report=write_report_html(paths))
+    print_summary(paths, outcome.phases, time.perf_counter() - started, report=outcome.report)
     for name in outcome.skipped_files:
         print(f"skipped {name}: no snapshot date in the file name "
               "(koperasi ingest --source ods --snapshot-date YYYY-MM-DD FILE)")

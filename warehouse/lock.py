@@ -83,6 +83,7 @@ def pipeline_lock(warehouse_dir: Path, purpose: str, *, wait: float | None = Non
         finally:
             with _guard:
                 del _held[path]
+            os.ftruncate(fd, 0)  # a free lock names no holder (a stale name would mislead whoever waits)
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)

@@ -13,18 +13,10 @@ from warehouse.paths import KoperasiPaths
 def print_summary(paths: KoperasiPaths, phases: list[tuple[str, float]], total_seconds: float,
                   report: Path | None = None) -> None:
     print("\n== koperasi run ==")
-    if paths.build_db.exists():
-        with duckdb.connect(str(paths.build_db), read_only=True) as con:
-            marts = con.execute(
-                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'marts' ORDER BY 1").fetchall()
-            if marts:
-                print("rows per mart:")
-                for (name,) in marts:
-                    count = con.execute(f'SELECT count(*) FROM marts."{name}"').fetchone()[0]
-                    print(f"  {name:32s} {count:>10,}")
-            quarantine = con.execute(
-                "SELECT source, count(*) FROM raw.quarantine GROUP BY 1 ORDER BY 1").fetchall()
-            print("quarantined rows per source: " + (", ".join(f"{s} {n:,}" for s, n in quarantine) or "none"))
+    try:
+        _print_counts(paths)
+    except duckdb.IOException:  # another writer took the database once the run released it
+        print("(row counts skipped: the build database is being written by another command)")
     if paths.pseudonym_key_file.exists() and not os.environ.get("KOPERASI_PSEUDONYM_KEY"):
         print(f"pseudonym key:    {paths.pseudonym_key_file}  (generated for this installation: back it up; "
               "member lists loaded later must use the same key)")
@@ -40,3 +32,19 @@ def print_summary(paths: KoperasiPaths, phases: list[tuple[str, float]], total_s
     for name, seconds in phases:
         print(f"  {name:45s} {seconds:6.1f} s")
     print(f"  {'total':45s} {total_seconds:6.1f} s")
+
+
+def _print_counts(paths: KoperasiPaths) -> None:
+    if not paths.build_db.exists():
+        return
+    with duckdb.connect(str(paths.build_db), read_only=True) as con:
+        marts = con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'marts' ORDER BY 1").fetchall()
+        if marts:
+            print("rows per mart:")
+            for (name,) in marts:
+                count = con.execute(f'SELECT count(*) FROM marts."{name}"').fetchone()[0]
+                print(f"  {name:32s} {count:>10,}")
+        quarantine = con.execute(
+            "SELECT source, count(*) FROM raw.quarantine GROUP BY 1 ORDER BY 1").fetchall()
+        print("quarantined rows per source: " + (", ".join(f"{s} {n:,}" for s, n in quarantine) or "none"))
