@@ -8,6 +8,7 @@ or withdrawn (rows deleted, registry says why, file archived, not retried until 
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -20,6 +21,8 @@ from expectations.runner import ExpectationOutcome, SuiteOutcome
 from expectations.suites import ERROR
 from ingestion import landing, privacy
 from ingestion.api import IngestResult, file_sha256, ingest_file, snapshot_date_from_name
+from ingestion.corrections import read_workbook
+from ingestion.errors import FileRejected
 from warehouse.paths import KoperasiPaths
 
 Suite = Callable[[duckdb.DuckDBPyConnection, Path, IngestResult], SuiteOutcome]
@@ -143,11 +146,20 @@ class CorrectionOutcome:
         return self.problem is not None or (self.admission is not None and self.admission.withdrawn)
 
 
-def _correction_target(con: duckdb.DuckDBPyConnection, file: str) -> tuple | None:
-    """(sha256, source, status, snapshot_date, corrects) of the latest registry entry named ``file``."""
-    rows = con.execute("SELECT sha256, source, status, snapshot_date, corrects FROM raw.ingested_files WHERE file = ? "
-                       "ORDER BY finished_at DESC LIMIT 1", [file]).fetchall()
-    return rows[0] if rows else None
+def _correction_target(con: duckdb.DuckDBPyConnection, file: str) -> tuple[tuple | None, str | None]:
+    """((sha256 of the corrected file, snapshot date, sha256 of the snapshot's file), None), or (None, why not)
+    for a sheet of fixed rows of ``file``."""
+    target = landing.latest_entry_named(con, file)
+    if target is None:
+        return None, f"berkas {file} tidak pernah dimuat"
+    sha, source, _, snapshot, corrects = target
+    if source != "ods":
+        return None, f"koreksi per baris hanya untuk berkas ODS; perbaiki berkas asli {file} dan taruh lagi di inbox/{source}"
+    base = corrects or sha  # a correction of a correction merges into the same snapshot file
+    if landing.registry_entry(con, base, "ods")[0] != landing.LOADED:
+        return None, (f"snapshot berkas {file} sudah diganti ekspor yang lebih baru; buat lembar koreksi dari "
+                      "karantina berkas yang baru")
+    return (sha, snapshot, base), None
 
 
 def admit_corrections(con: duckdb.DuckDBPyConnection, workbook: Path, paths: KoperasiPaths, *,
@@ -158,11 +170,6 @@ def admit_corrections(con: duckdb.DuckDBPyConnection, workbook: Path, paths: Kop
     (rows still wrong are quarantined again, with the new reason), the snapshot it would make passes the
     snapshot's blocking checks, and then its rows replace or add rows by registry number; no other row of the
     snapshot changes. The workbook is archived; each fixed row is recorded with the row it fixes."""
-    import tempfile
-
-    from ingestion.corrections import read_workbook
-    from ingestion.errors import FileRejected
-
     try:
         sheets = read_workbook(workbook)
     except FileRejected as e:
@@ -170,35 +177,19 @@ def admit_corrections(con: duckdb.DuckDBPyConnection, workbook: Path, paths: Kop
     landing.archive_file(workbook, file_sha256(workbook), paths.archive)
     outcomes = []
     with tempfile.TemporaryDirectory(prefix="koreksi-") as tmp:
-        for sheet in sheets:
-            outcome = CorrectionOutcome(sheet.sheet, sheet.file)
+        for number, sheet in enumerate(sheets):
+            target, problem = _correction_target(con, sheet.file)
+            outcome = CorrectionOutcome(sheet.sheet, sheet.file, problem=problem)
             outcomes.append(outcome)
-            target = _correction_target(con, sheet.file)
             if target is None:
-                outcome.problem = f"berkas {sheet.file} tidak pernah dimuat"
                 continue
-            sha, source, status, snapshot, corrects = target
-            if source != "ods":
-                outcome.problem = (f"koreksi per baris hanya untuk berkas ODS; perbaiki berkas asli {sheet.file} "
-                                   f"dan taruh lagi di inbox/{source}")
-                continue
-            base = corrects or sha
-            if landing.registry_entry(con, base, "ods")[0] != landing.LOADED:
-                outcome.problem = (f"snapshot berkas {sheet.file} sudah diganti ekspor yang lebih baru; buat lembar "
-                                   "koreksi dari karantina berkas yang baru")
-                continue
-            csv_path = Path(tmp) / f"{len(outcomes)}.csv"
+            corrected, snapshot, base = target
+            csv_path = Path(tmp) / f"{number}.csv"
             lines = sheet.write_csv(csv_path)
-            admission = admit_file(
+            outcome.admission = admit_file(
                 con, csv_path, "ods", paths, snapshot_date=snapshot, explicit=True, run_id=run_id,
                 name=f"{workbook.name} › {sheet.file}", corrects=base,
-                corrected_rows=[(sha, row, line) for row, line in lines.items()])
-            outcome.admission = admission
-            if admission.result.status == "loaded":
-                outcome.rows_fixed = con.execute(
-                    "SELECT count(*) FROM raw.corrected_rows AS c JOIN raw.quarantine AS q "
-                    "ON q.sha256 = c.corrected_sha256 AND q.source_row = c.corrected_row "
-                    "WHERE c.correction_sha256 = ? AND c.correction_row NOT IN "
-                    "(SELECT source_row FROM raw.quarantine WHERE sha256 = ?)",
-                    [admission.result.sha256, admission.result.sha256]).fetchall()[0][0]
+                corrected_rows=[(corrected, row, line) for row, line in lines.items()])
+            if outcome.admission.result.status == "loaded":
+                outcome.rows_fixed = landing.rows_fixed_by(con, outcome.admission.result.sha256)
     return outcomes

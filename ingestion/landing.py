@@ -148,6 +148,28 @@ def files_not_loaded(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str
         ORDER BY source, file""").fetchall()
 
 
+def latest_entry_named(con: duckdb.DuckDBPyConnection, file: str) -> tuple | None:
+    """(sha256, source, status, snapshot_date, corrects) of the latest registry entry under a file name."""
+    rows = con.execute("SELECT sha256, source, status, snapshot_date, corrects FROM raw.ingested_files WHERE file = ? "
+                       "ORDER BY finished_at DESC LIMIT 1", [file]).fetchall()
+    return rows[0] if rows else None
+
+
+def done_files(con: duckdb.DuckDBPyConnection) -> set[tuple[str, str]]:
+    """(source, sha256) of every file the registry is done with (whatever became of it): not to be started again."""
+    return set(con.execute(f"SELECT source, sha256 FROM raw.ingested_files WHERE status <> '{PENDING}'").fetchall())
+
+
+def rows_fixed_by(con: duckdb.DuckDBPyConnection, correction_sha256: str) -> int:
+    """Quarantined rows a correction took over and loaded (its rows still quarantined do not count)."""
+    return con.execute(
+        "SELECT count(*) FROM raw.corrected_rows AS c JOIN raw.quarantine AS q "
+        "ON q.sha256 = c.corrected_sha256 AND q.source_row = c.corrected_row "
+        "WHERE c.correction_sha256 = ? AND c.correction_row NOT IN "
+        "(SELECT source_row FROM raw.quarantine WHERE sha256 = ?)",
+        [correction_sha256, correction_sha256]).fetchall()[0][0]
+
+
 def stored_key_fingerprint(con: duckdb.DuckDBPyConnection) -> str | None:
     rows = con.execute("SELECT fingerprint FROM raw.pseudonym_keys ORDER BY first_used_at LIMIT 1").fetchall()
     return rows[0][0] if rows else None

@@ -19,7 +19,7 @@ import dagster as dg
 import duckdb
 
 from ingestion.api import file_sha256, inbox_files, snapshot_date_from_name
-from ingestion.landing import PENDING
+from ingestion.landing import done_files
 from orchestration.assets.ingestion import ODS_PARTITIONS
 from orchestration.jobs import ods_snapshot_job, refresh_job
 from orchestration.resources import WarehouseResource
@@ -35,8 +35,7 @@ def _registered(warehouse: WarehouseResource) -> set[tuple[str, str]] | None:
         return set()
     try:
         with duckdb.connect(str(database), read_only=True) as con:
-            return set(con.execute("SELECT source, sha256 FROM raw.ingested_files WHERE status <> ?",
-                                   [PENDING]).fetchall())
+            return done_files(con)
     except duckdb.CatalogException:
         return set()
     except duckdb.IOException:  # a run holds the database: look again at the next tick

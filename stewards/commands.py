@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import csv
 import difflib
-import json
 import sys
 from pathlib import Path
 
 import duckdb
 
-from ingestion import privacy
-from ingestion.landing import open_quarantine
 from stewards import render, texts
 from stewards.report import build_report
-from stewards.workbook import files_with_open_quarantine, write_workbook
+from stewards.workbook import files_with_open_quarantine, write_csv, write_workbook
 from warehouse.paths import KoperasiPaths
 
 CLI = ".venv/bin/koperasi"
@@ -52,29 +48,6 @@ def _unknown_files(con, names: list[str]) -> list[str]:
     return problems
 
 
-def export_quarantine_csv(con, file: str, out: Path) -> tuple[int, int]:
-    """The open quarantined rows of one file as CSV (for tools): row, reason code, message, original columns;
-    every value passes the personal-data scan (returns rows written, values masked)."""
-    rows = con.execute(f"SELECT source_row, reason, message, record FROM ({open_quarantine()}) WHERE file = ? "
-                       "ORDER BY source_row", [file]).fetchall()
-    columns: list[str] = []
-    records, masked = [], 0
-    for row, reason, message, record in rows:
-        data = json.loads(record) if record else {}
-        columns += [c for c in data if c not in columns]
-        clean = {c: privacy.mask(None if v is None else str(v)) for c, v in data.items()}
-        masked += sum(clean[c] != (None if v is None else str(v)) for c, v in data.items())
-        clean_message = privacy.mask(message)
-        masked += clean_message != message
-        records.append((row, reason, clean_message, clean))
-    with out.open("w", encoding="utf-8", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["source_row", "reason", "message", *columns])
-        for row, reason, message, data in records:
-            writer.writerow([row, reason, message, *[data.get(c) for c in columns]])
-    return len(records), masked
-
-
 def quality(paths: KoperasiPaths, *, files: list[str] | None = None, out: str | None = None,
             html: str | None = None) -> int:
     """The report (default), the report as HTML (``html``), or the quarantined rows of ``files`` (all files
@@ -102,13 +75,12 @@ def quality(paths: KoperasiPaths, *, files: list[str] | None = None, out: str | 
         if not chosen:
             print("Tidak ada baris dalam karantina: tidak ada yang perlu dikoreksi.")
             return 0
-        target = Path(out) if out else Path("koreksi_karantina.xlsx" if len(chosen) != 1 or not files
-                                            else f"{chosen[0]}.koreksi.xlsx")
+        target = Path(out or "koreksi_karantina.xlsx")
         if target.suffix.lower() == ".csv":
             if len(chosen) != 1:
                 print("CSV memuat satu berkas saja; sebut satu berkas, atau tulis ke .xlsx", file=sys.stderr)
                 return 1
-            count, masked = export_quarantine_csv(con, chosen[0], target)
+            count, masked = write_csv(con, chosen[0], target)
             print(f"wrote {count} quarantined rows of {chosen[0]} to {target}")
         else:
             summary = write_workbook(con, chosen, target)

@@ -92,7 +92,7 @@ def _build_results(report: Report, verdict: builds.Verdict) -> None:
 
 def _build_finding(result: builds.CheckResult) -> Finding:
     column = (result.facts or {}).get("column")
-    rows = [texts.example_rows([row], tested_column=column) for row in (result.examples or [])[:EXAMPLE_ROWS]]
+    rows = [texts.example_row(row, column) for row in (result.examples or [])[:EXAMPLE_ROWS]]
     if result.kind in ("dbt_test", "dbt_unit_test", "dbt_model", "dbt_seed"):
         what = texts.dbt_check(result.facts, result.name)
         count = _failures_count(result.detail)

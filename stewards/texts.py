@@ -246,15 +246,11 @@ def _ref_name(to: str | None) -> str:
     return match.group(1) if match else (to or "")
 
 
-def example_rows(rows: list[dict] | None, limit: int = 5, tested_column: str | None = None) -> str:
-    """A few failing rows, as 'kolom=nilai' lists (dbt's generic tests call the tested column from_field or
+def example_row(row: dict, tested_column: str | None = None) -> str:
+    """A failing row as 'kolom=nilai' pairs (dbt's generic tests call the tested column from_field or
     value_field: it is named as the column it is)."""
-    if not rows:
-        return ""
     aliases = {"from_field": tested_column, "value_field": tested_column}
-    shown = ["; ".join(f"{column(aliases.get(k) or k)}={v}" for k, v in row.items() if k not in ("n_records",))
-             for row in rows[:limit]]
-    return " | ".join(shown)
+    return "; ".join(f"{column(aliases.get(k) or k)}={v}" for k, v in row.items() if k != "n_records")
 
 
 STATUS = {"passed": "LULUS", "failed": "GAGAL", "unfinished": "BELUM SELESAI"}

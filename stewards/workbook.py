@@ -8,6 +8,7 @@ passes the personal-data scan; member lists' personal columns stay masked (fix t
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 from dataclasses import dataclass, field
@@ -62,6 +63,41 @@ def _sheet_name(file: str, used: set[str]) -> str:
     return name
 
 
+@dataclass
+class QuarantinedRows:
+    """The open quarantined rows of one file, every value through the personal-data scan."""
+
+    columns: list[str]  # the file's own headers
+    rows: list[tuple[int, str, str, dict]]  # (row, reason code, message, cells), message and cells masked
+    masked: int  # values the scan masked
+
+
+def quarantined_rows(con: duckdb.DuckDBPyConnection, file: str) -> QuarantinedRows:
+    result = QuarantinedRows([], [], 0)
+    for row, reason, message, record in con.execute(
+            f"SELECT source_row, reason, message, record FROM ({open_quarantine()}) WHERE file = ? ORDER BY source_row",
+            [file]).fetchall():
+        cells = {c: None if v is None else str(v) for c, v in (json.loads(record) if record else {}).items()}
+        result.columns += [c for c in cells if c not in result.columns]
+        clean = {c: privacy.mask(v) for c, v in cells.items()}
+        clean_message = privacy.mask(message)
+        result.masked += sum(clean[c] != v for c, v in cells.items()) + (clean_message != message)
+        result.rows.append((row, reason, clean_message, clean))
+    return result
+
+
+def write_csv(con: duckdb.DuckDBPyConnection, file: str, out: Path) -> tuple[int, int]:
+    """One file's open quarantined rows as CSV, for tools: row, reason code, message, the original columns
+    (returns rows written, values masked)."""
+    quarantined = quarantined_rows(con, file)
+    with out.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["source_row", "reason", "message", *quarantined.columns])
+        for row, reason, message, cells in quarantined.rows:
+            writer.writerow([row, reason, message, *[cells.get(c) for c in quarantined.columns]])
+    return len(quarantined.rows), quarantined.masked
+
+
 def write_workbook(con: duckdb.DuckDBPyConnection, files: list[str], out: Path) -> WorkbookSummary:
     summary = WorkbookSummary(out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -77,12 +113,8 @@ def write_workbook(con: duckdb.DuckDBPyConnection, files: list[str], out: Path) 
             guide.write_string(i, 0, line, bold if i == 0 else None)
         used: set[str] = set()
         for file in files:
-            rows = con.execute(f"SELECT source_row, reason, message, record FROM ({open_quarantine()}) "
-                               "WHERE file = ? ORDER BY source_row", [file]).fetchall()
-            records = [json.loads(record) if record else {} for *_, record in rows]
-            columns: list[str] = []
-            for record in records:
-                columns += [c for c in record if c not in columns]
+            quarantined = quarantined_rows(con, file)
+            columns = quarantined.columns
             sheet = book.add_worksheet(_sheet_name(file, used))
             for c, title in enumerate([FILE_COLUMN, ROW_COLUMN, REASON_COLUMN, *columns]):
                 sheet.write_string(0, c, title, fixed if c < 3 else header)
@@ -90,19 +122,15 @@ def write_workbook(con: duckdb.DuckDBPyConnection, files: list[str], out: Path) 
             sheet.set_column(2, 2, 60)
             sheet.set_column(3, 3 + max(len(columns) - 1, 0), 18, text)
             sheet.freeze_panes(1, 3)
-            for r, ((row, reason, message, _), record) in enumerate(zip(rows, records), start=1):
-                reason_text = privacy.mask(texts.quarantine_message(reason, message))
+            for r, (row, reason, message, cells) in enumerate(quarantined.rows, start=1):
                 sheet.write_string(r, 0, file)
                 sheet.write_number(r, 1, row)
-                sheet.write_string(r, 2, reason_text)
+                sheet.write_string(r, 2, texts.quarantine_message(reason, message))
                 for c, column in enumerate(columns, start=3):
-                    value = record.get(column)
-                    if value is None:
-                        continue
-                    clean = privacy.mask(str(value))
-                    summary.masked += clean != str(value)
-                    sheet.write_string(r, c, clean, text)
-            summary.sheets[file] = len(rows)
+                    if cells.get(column) is not None:
+                        sheet.write_string(r, c, cells[column], text)
+            summary.sheets[file] = len(quarantined.rows)
+            summary.masked += quarantined.masked
     finally:
         book.close()
     return summary

@@ -12,10 +12,12 @@ publish``) publishes only the latest build, and only when its verdict is ``passe
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 
 import duckdb
+
+from ingestion.privacy import mask
 
 DDL = """
 CREATE SCHEMA IF NOT EXISTS quality;
@@ -236,10 +238,6 @@ def with_failing_rows(con: duckdb.DuckDBPyConnection, results: list[CheckResult]
     """Adds to each dbt test that found rows (failed or warned) a few of those rows, by running its compiled
     query again: the report can then name the region or the registry number behind a failure. Values that look
     personal are masked."""
-    from dataclasses import replace
-
-    from ingestion.privacy import mask
-
     compiled = {n["unique_id"].split(".", 2)[-1]: n.get("compiled_code") for n in run_results.get("results", [])
                 if n["unique_id"].startswith("test.") and n["status"] in ("fail", "warn")}
     enriched = []
