@@ -20,7 +20,15 @@ $(BIN)/koperasi: $(UV) pyproject.toml uv.lock
 	$(UV) sync --frozen --all-extras --python $(PYTHON)
 	@touch $@
 
-install: $(BIN)/koperasi
+# The CSS, JavaScript and fonts of the Data Docs, pinned in datadocs/package-lock.json (npm registry).
+DATADOCS := $(TOOLS)/datadocs
+$(DATADOCS)/node_modules/.package-lock.json: datadocs/package.json datadocs/package-lock.json
+	@command -v npm >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; }
+	mkdir -p $(DATADOCS) && cp datadocs/package.json datadocs/package-lock.json $(DATADOCS)/
+	cd $(DATADOCS) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $@
+
+install: $(BIN)/koperasi $(DATADOCS)/node_modules/.package-lock.json
 
 sample: install
 	@if [ -z "$$(ls -A $(KOPERASI_HOME)/inbox 2>/dev/null)" ]; then $(BIN)/koperasi sample; \

@@ -27,6 +27,13 @@ def _one(con: duckdb.DuckDBPyConnection, query: str, params: list | None = None)
 CURRENT_FILES = "SELECT sha256 FROM raw.ingested_files WHERE status = 'loaded'"
 
 
+def _file_name(con: duckdb.DuckDBPyConnection, sha256s: list[str]) -> str:
+    """What a gate validation is named after in the Data Docs: the file (or files) it judged."""
+    names = [f for (f,) in _one(con, "SELECT DISTINCT file FROM raw.ingested_files "
+                                     "WHERE list_contains(?::VARCHAR[], sha256) ORDER BY 1", [sha256s])]
+    return ", ".join(names) or ", ".join(sha256s)
+
+
 def reference_snapshot(con: duckdb.DuckDBPyConnection, snapshot: date) -> dict | None:
     """What a new ODS file is compared with: the current file of its own snapshot when it replaces one (a
     re-export must not shrink the snapshot either), else the latest earlier snapshot."""
@@ -53,14 +60,15 @@ def ods_snapshot(con: duckdb.DuckDBPyConnection, quality_dir: Path, sha256: str,
                own_capital, external_capital, assets, business_volume, last_rat_year
         FROM {rows}""", [snapshot if correction else sha256])
     suite = suites.ods_snapshot(snapshot.year, reference_snapshot(con, snapshot), limits)
-    return validate(quality_dir, "ods_snapshot", suite, frame)
+    return validate(quality_dir, "ods_snapshot", suite, frame, _file_name(con, [sha256]))
 
 
 def file_accounting(con: duckdb.DuckDBPyConnection, quality_dir: Path, sha256s: list[str]) -> SuiteOutcome:
     frame = _frame(con, """
         SELECT file, rows_quarantined / greatest(rows_read, 1) AS quarantine_share
         FROM raw.ingested_files WHERE list_contains(?::VARCHAR[], sha256)""", [sha256s])
-    return validate(quality_dir, "ods_file_accounting", suites.file_accounting(thresholds()["ods_snapshot"]), frame)
+    return validate(quality_dir, "ods_file_accounting", suites.file_accounting(thresholds()["ods_snapshot"]), frame,
+                    _file_name(con, sha256s))
 
 
 def _latest_rows(table: str, partition_by: str, candidate: str) -> str:
@@ -72,19 +80,19 @@ def _latest_rows(table: str, partition_by: str, candidate: str) -> str:
 
 def bps_population(con, quality_dir: Path, sha256: str) -> SuiteOutcome:
     frame = _frame(con, _latest_rows("bps_population", "region_code, year, sex", sha256))
-    return validate(quality_dir, "bps_population", suites.bps_population(), frame)
+    return validate(quality_dir, "bps_population", suites.bps_population(), frame, _file_name(con, [sha256]))
 
 
 def bps_businesses(con, quality_dir: Path, sha256: str) -> SuiteOutcome:
     frame = _frame(con, _latest_rows("bps_businesses", "region_code, year, scale", sha256))
-    return validate(quality_dir, "bps_businesses", suites.bps_businesses(), frame)
+    return validate(quality_dir, "bps_businesses", suites.bps_businesses(), frame, _file_name(con, [sha256]))
 
 
 def bps_totals(con, quality_dir: Path, sha256: str) -> SuiteOutcome:
     frame = _frame(con, """
         SELECT file, len(list_filter(CAST(warnings AS VARCHAR[]), lambda w: w LIKE 'total_mismatch%')) AS total_mismatches
         FROM raw.ingested_files WHERE sha256 = ?""", [sha256])
-    return validate(quality_dir, "bps_totals", suites.bps_totals(), frame)
+    return validate(quality_dir, "bps_totals", suites.bps_totals(), frame, _file_name(con, [sha256]))
 
 
 def opd_members(con, quality_dir: Path, sha256: str) -> SuiteOutcome:
@@ -92,7 +100,7 @@ def opd_members(con, quality_dir: Path, sha256: str) -> SuiteOutcome:
         WHERE table_schema = 'raw' AND table_name = 'opd_members' AND data_type = 'VARCHAR'
         AND column_name <> 'member_key'""")]  # the key has its own rule: 32 hex characters
     frame = _frame(con, "SELECT * FROM raw.opd_members WHERE _source_sha256 = ?", [sha256])
-    return validate(quality_dir, "opd_members", suites.opd_members(text_columns), frame)
+    return validate(quality_dir, "opd_members", suites.opd_members(text_columns), frame, _file_name(con, [sha256]))
 
 
 def mart_member_counts(con, quality_dir: Path) -> SuiteOutcome:
@@ -105,14 +113,17 @@ def mart_member_counts(con, quality_dir: Path) -> SuiteOutcome:
                abs(coalesce(m.members, 0) - r.members) / r.members AS abs_relative_difference
         FROM raw_members r LEFT JOIN mart m USING (snapshot_date)""")
     tolerance = thresholds()["marts"]["member_total_tolerance"]
-    return validate(quality_dir, "mart_member_counts", suites.mart_member_reconciliation(tolerance), frame)
+    return validate(quality_dir, "mart_member_counts", suites.mart_member_reconciliation(tolerance), frame,
+                    "marts.mart_member_counts")
 
 
 def mart_cooperative_health(con, quality_dir: Path) -> SuiteOutcome:
     frame = _frame(con, "SELECT DISTINCT health_band FROM marts.mart_cooperative_health WHERE health_band IS NOT NULL")
-    return validate(quality_dir, "mart_cooperative_health", suites.mart_health_bands(), frame)
+    return validate(quality_dir, "mart_cooperative_health", suites.mart_health_bands(), frame,
+                    "marts.mart_cooperative_health")
 
 
 def mart_consolidation_scenario(con, quality_dir: Path) -> SuiteOutcome:
     frame = _frame(con, "SELECT scenario_id, member_cooperatives FROM marts.mart_consolidation_scenario")
-    return validate(quality_dir, "mart_consolidation_scenario", suites.mart_scenarios(), frame)
+    return validate(quality_dir, "mart_consolidation_scenario", suites.mart_scenarios(), frame,
+                    "marts.mart_consolidation_scenario")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -13,7 +12,11 @@ os.environ.setdefault("TQDM_DISABLE", "1")
 
 import great_expectations as gx  # noqa: E402
 import pandas as pd  # noqa: E402
+from great_expectations.core.run_identifier import RunIdentifier  # noqa: E402
 from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: E402
+from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier  # noqa: E402
+
+from expectations.data_docs import make_offline  # noqa: E402
 
 from expectations.suites import ERROR, WARNING  # noqa: E402
 
@@ -88,8 +91,10 @@ def _arguments(kwargs: dict) -> dict:
     return {k: _plain(v) if not isinstance(v, list) else [_plain(x) for x in v] for k, v in keep.items()}
 
 
-def validate(quality_dir: Path, suite_name: str, expectations: list, frame: pd.DataFrame) -> SuiteOutcome:
-    """Validates one frame; results go to the Data Docs site under ``quality_dir``."""
+def validate(quality_dir: Path, suite_name: str, expectations: list, frame: pd.DataFrame,
+             data_asset: str | None = None) -> SuiteOutcome:
+    """Validates one frame; results go to the Data Docs site under ``quality_dir``, named after ``data_asset``
+    (the file or mart validated; GX's pandas source knows no name for a frame)."""
     context = _context(str(quality_dir))
     source = context.data_sources.add_or_update_pandas(DATASOURCE)
     asset = next((a for a in source.assets if a.name == suite_name), None) or source.add_dataframe_asset(suite_name)
@@ -99,11 +104,16 @@ def validate(quality_dir: Path, suite_name: str, expectations: list, frame: pd.D
     definition = context.validation_definitions.add_or_update(
         gx.ValidationDefinition(name=suite_name, data=batch, suite=suite))
     checkpoint = context.checkpoints.add_or_update(gx.Checkpoint(
-        name=suite_name, validation_definitions=[definition],
-        actions=[gx.checkpoint.UpdateDataDocsAction(name="update_data_docs")]))
-    run = checkpoint.run(batch_parameters={"dataframe": frame})
+        name=suite_name, validation_definitions=[definition], actions=[]))
+    name = data_asset or suite_name
+    run = checkpoint.run(batch_parameters={"dataframe": frame}, run_id=RunIdentifier(run_name=name))
+    key, validation = next(iter(run.run_results.items()))
+    validation.meta["batch_spec"] = {**validation.meta.get("batch_spec", {}), "data_asset_name": name}
+    context.validation_results_store.set(key, validation)
+    context.build_data_docs(resource_identifiers=[key, ExpectationSuiteIdentifier(name=suite_name)])
+    make_offline(data_docs_dir(quality_dir))
     outcome = SuiteOutcome(suite_name)
-    for result in next(iter(run.run_results.values())).results:
+    for result in validation.results:
         config = result.expectation_config
         outcome.outcomes.append(ExpectationOutcome(
             expectation=config.type, column=config.kwargs.get("column"),
@@ -111,33 +121,8 @@ def validate(quality_dir: Path, suite_name: str, expectations: list, frame: pd.D
             observed=_observed(result), arguments=_arguments(config.kwargs),
             unexpected=[_plain(v) for v in ((result.result or {}).get("partial_unexpected_list") or [])[:10]],
             unexpected_count=(result.result or {}).get("unexpected_count")))
-    make_docs_offline(data_docs_dir(quality_dir))
     return outcome
 
 
 def data_docs_dir(quality_dir: Path) -> Path:
     return quality_dir / "gx" / "uncommitted" / "data_docs" / "local_site"
-
-
-_EXTERNAL = re.compile(r'<link[^>]+href="https?://[^"]*"[^>]*>|<script[^>]+src="https?://[^"]*"[^>]*>\s*</script>'
-                       r'|<img[^>]+src="https?://[^"]*"[^>]*>', re.S)
-OFFLINE_CSS = """body{font-family:system-ui,sans-serif;margin:1.5rem;color:#222}table{border-collapse:collapse;margin:.5rem 0}
-td,th{border:1px solid #ccc;padding:.25rem .5rem;vertical-align:top}th{background:#f2f2f2}
-.text-success,.fa-check-circle{color:#1a7f37}.text-danger,.fa-times{color:#c62828}
-nav,.navbar{margin-bottom:1rem}a{color:#0b5394}.card{border:1px solid #ddd;margin:.5rem 0;padding:.5rem}
-.d-none{display:none}.collapse:not(.show){display:block}"""
-
-
-def make_docs_offline(site: Path) -> None:
-    """GX pages load Bootstrap and jQuery from CDNs; the office may have no internet: use a local stylesheet."""
-    if not site.exists():
-        return
-    (site / "static").mkdir(exist_ok=True)
-    (site / "static" / "offline.css").write_text(OFFLINE_CSS, encoding="utf-8")
-    for page in site.rglob("*.html"):
-        html = page.read_text(encoding="utf-8")
-        if "offline.css" in html:
-            continue
-        depth = len(page.relative_to(site).parts) - 1
-        link = f'<link rel="stylesheet" href="{"../" * depth}static/offline.css">'
-        page.write_text(_EXTERNAL.sub("", html).replace("</head>", f"{link}\n</head>", 1), encoding="utf-8")
