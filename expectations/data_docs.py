@@ -13,6 +13,7 @@ import logging
 import os
 import re
 import shutil
+import time
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -97,11 +98,18 @@ def make_offline(site: Path) -> None:
         _vendor(site, assets_dir())
     except MissingAssets as e:  # the pages then lose their styles and scripts, not the validation
         log.warning(str(e))
+    # Only pages GX wrote since the last pass (the site grows with every validation; most pages are done).
+    stamp = site / VENDOR / ".localised"
+    since = stamp.stat().st_mtime if stamp.exists() else 0.0
+    started = time.time()
     for page in site.rglob("*.html"):
+        if page.stat().st_mtime < since:
+            continue
         html = page.read_text(encoding="utf-8")
         if not _EXTERNAL.search(html):
             continue  # rewritten already
         depth = len(page.relative_to(site).parts) - 1
-        localised = _localise(html, "../" * depth)
-        if localised != html:
-            page.write_text(localised, encoding="utf-8")
+        page.write_text(_localise(html, "../" * depth), encoding="utf-8")
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    stamp.touch()
+    os.utime(stamp, (started, started))

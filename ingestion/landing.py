@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import queue
@@ -79,7 +80,13 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"CREATE TABLE IF NOT EXISTS raw.{name} ({columns})")
     # A correction (fixed quarantined rows of an ODS file) names the snapshot file it is merged into.
     con.execute("ALTER TABLE raw.ingested_files ADD COLUMN IF NOT EXISTS corrects VARCHAR")
-    con.execute(f"CREATE OR REPLACE VIEW raw.current_ods_cooperatives AS {current_ods_rows()}")
+    # The view is created once and replaced when the rule changes (its comment is the rule's fingerprint).
+    rule = current_ods_rows()
+    fingerprint = hashlib.sha256(rule.encode()).hexdigest()
+    if con.execute("SELECT count(*) FROM duckdb_views() WHERE schema_name = 'raw' AND view_name = "
+                   "'current_ods_cooperatives' AND comment = ?", [fingerprint]).fetchall()[0][0] == 0:
+        con.execute(f"CREATE OR REPLACE VIEW raw.current_ods_cooperatives AS {rule}")
+        con.execute(f"COMMENT ON VIEW raw.current_ods_cooperatives IS '{fingerprint}'")
 
 
 def current_ods_rows(candidate: str | None = None) -> str:
