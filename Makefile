@@ -10,7 +10,7 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test dev bench sample docs docs-serve clean
+.PHONY: install run test dev bench sample docs docs-serve clean postgres
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -59,6 +59,10 @@ test: install
 dev: install
 	$(BIN)/python -c "from warehouse.paths import get_paths; from orchestration.instance import prepare_dagster_home; prepare_dagster_home(get_paths())"
 	DAGSTER_HOME=$(KOPERASI_HOME)/dagster $(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p $(DEV_PORT)
+
+# A local PostgreSQL for BI tools (KOPERASI_POSTGRES_PORT, default 5433); prints the URLs to use.
+postgres: install
+	$(BIN)/koperasi postgres start
 
 bench: install
 	$(BIN)/python benchmarks/run.py --scale province

@@ -87,6 +87,33 @@ def _publish(args: argparse.Namespace) -> int:
     return republish(get_paths())
 
 
+def _postgres(args: argparse.Namespace) -> int:
+    """The local PostgreSQL server for BI tools (under $KOPERASI_HOME/postgres)."""
+    from warehouse import postgres_server as pg
+    from warehouse.postgres_publish import bi_password, bi_url
+
+    paths = get_paths()
+    server = pg.local_server(paths)
+    try:
+        if args.action == "start":
+            pg.start(server)
+        elif args.action == "stop":
+            pg.stop(server)
+            print(f"PostgreSQL stopped ({server.data})")
+            return 0
+    except pg.PostgresError as e:
+        print(str(e), file=sys.stderr)
+        return 1
+    if not pg.running(server):
+        print(f"PostgreSQL is not running ({server.data}); start it with: koperasi postgres start")
+        return 3 if args.action == "status" else 1
+    admin = server.admin_url()
+    print(f"PostgreSQL running on 127.0.0.1:{server.port} ({server.data})")
+    print(f"  publish to it:   export KOPERASI_POSTGRES_URL='{admin}'")
+    print(f"  BI tools:        {bi_url(admin, bi_password(paths.home))}  (read-only: schemas marts and meta)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="koperasi", description="North Sumatra cooperative data warehouse")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -124,6 +151,10 @@ def build_parser() -> argparse.ArgumentParser:
                          help="the quarantined rows of these files (all when none is named), to --out")
     quality.add_argument("--out", help="a .xlsx correction workbook (default) or, for one file, a .csv")
     quality.set_defaults(handler=_quality)
+
+    postgres = sub.add_parser("postgres", help="start, stop or show the local PostgreSQL server BI tools connect to")
+    postgres.add_argument("action", choices=["start", "stop", "status"])
+    postgres.set_defaults(handler=_postgres)
 
     publish = sub.add_parser("publish", help="publish the latest build, if its verdict passed, to the serving database")
     publish.set_defaults(handler=_publish)

@@ -92,6 +92,19 @@ def _publish(paths: KoperasiPaths, verdict: builds.Verdict, *, run_id: str) -> P
     _fsync(staging)
     os.replace(staging, paths.serving_db)  # readers see the old file or the new one, nothing in between
     _switch_exports(paths, version)
+    if os.environ.get("KOPERASI_POSTGRES_URL"):  # the same publication for BI tools that speak PostgreSQL
+        from warehouse import postgres_publish
+
+        try:
+            postgres_publish.publish(
+                os.environ["KOPERASI_POSTGRES_URL"], paths.serving_db,
+                {"build_id": verdict.build_id, "run_id": run_id, "published_at": published_at,
+                 "source_snapshots": verdict.source_snapshots, "source_files": verdict.source_files,
+                 "check_summary": check_summary, "tables": counts},
+                bi_password=postgres_publish.bi_password(paths.home), version=version)
+        except (postgres_publish.PostgresPublishFailed, postgres_publish.psycopg.Error) as e:
+            raise PublishRefused(f"published to {paths.serving_db}, but not to PostgreSQL (it keeps the previous "
+                                 f"publication): {e}") from None
     return Publication(verdict.build_id, run_id, published_at.isoformat(), counts, paths.serving_db,
                        paths.exports / "current")
 

@@ -1,0 +1,247 @@
+"""Write-audit-publish of the marts to PostgreSQL, for BI tools that speak PostgreSQL over the network.
+
+From the DuckDB serving file just published: every mart is bulk-loaded with ``COPY`` into a new schema, given
+the keys the dbt tests declare (``unique``/``unique_combination`` -> primary key, ``relationships`` to another
+mart -> foreign key) and the dbt descriptions as comments, then audited against the serving file (row count and
+a checksum per table: sums of the numeric columns and of the text lengths). One transaction then swaps it in as
+``marts`` (the previous one kept as ``marts_previous``), writes ``meta.publication`` and grants the read-only
+role ``koperasi_bi`` USAGE and SELECT on ``marts`` and ``meta`` only. PostgreSQL DDL is transactional: a reader
+sees the old schema or the new one. A schema left half-loaded by a killed publisher is dropped by the next.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import os
+import secrets
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import psycopg
+from psycopg import sql
+
+BI_ROLE = "koperasi_bi"
+MANIFEST = Path(__file__).resolve().parent.parent / "dbt_project" / "target" / "manifest.json"
+
+_TYPES = {"VARCHAR": "text", "BIGINT": "bigint", "INTEGER": "integer", "SMALLINT": "smallint",
+          "DOUBLE": "double precision", "FLOAT": "real", "BOOLEAN": "boolean", "DATE": "date",
+          "TIMESTAMP": "timestamp", "TIMESTAMP WITH TIME ZONE": "timestamptz", "HUGEINT": "numeric(38, 0)"}
+_NUMERIC = {"bigint", "integer", "smallint", "double precision", "real"}
+
+
+class PostgresPublishFailed(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class TableShape:
+    name: str
+    columns: list[tuple[str, str]]  # (column, PostgreSQL type)
+
+
+def pg_type(duckdb_type: str) -> str:
+    decimal = re.fullmatch(r"DECIMAL\((\d+),\s*(\d+)\)", duckdb_type)
+    if decimal:
+        return f"numeric({decimal[1]}, {decimal[2]})"
+    return _TYPES.get(duckdb_type, "text")
+
+
+def _shapes(serving: duckdb.DuckDBPyConnection) -> list[TableShape]:
+    rows = serving.execute("SELECT table_name, column_name, data_type FROM information_schema.columns "
+                           "WHERE table_schema = 'marts' ORDER BY table_name, ordinal_position").fetchall()
+    shapes: dict[str, list] = {}
+    for table, column, data_type in rows:
+        shapes.setdefault(table, []).append((column, pg_type(data_type)))
+    return [TableShape(t, c) for t, c in shapes.items()]
+
+
+@dataclass
+class DbtFacts:
+    """What the dbt project says about the marts: descriptions, keys (from its tests)."""
+
+    tables: dict[str, str]
+    columns: dict[tuple[str, str], str]
+    primary_keys: dict[str, list[str]]
+    foreign_keys: list[tuple[str, str, str, str]]  # (table, column, referenced table, referenced column)
+
+
+def dbt_facts(manifest_path: Path = MANIFEST) -> DbtFacts:
+    facts = DbtFacts({}, {}, {}, [])
+    if not manifest_path.exists():
+        return facts
+    manifest = json.loads(manifest_path.read_text())
+    nodes = manifest.get("nodes", {})
+    marts = {n["name"] for n in nodes.values() if n["resource_type"] == "model" and n.get("schema") == "marts"}
+    for node in nodes.values():
+        if node["resource_type"] == "model" and node["name"] in marts:
+            facts.tables[node["name"]] = node.get("description") or ""
+            for column, props in node.get("columns", {}).items():
+                facts.columns[(node["name"], column)] = props.get("description") or ""
+    unique: dict[str, list[list[str]]] = {}
+    for node in nodes.values():
+        metadata = node.get("test_metadata") or {}
+        table = (node.get("attached_node") or "").split(".")[-1]
+        if node["resource_type"] != "test" or table not in marts:
+            continue
+        kwargs = metadata.get("kwargs") or {}
+        if metadata.get("name") == "unique":
+            unique.setdefault(table, []).append([node["column_name"]])
+        elif metadata.get("name") == "unique_combination":
+            unique.setdefault(table, []).append(list(kwargs.get("columns") or []))
+        elif metadata.get("name") == "relationships":
+            target = re.search(r"ref\('([^']+)'\)", kwargs.get("to") or "")
+            if target and target[1] in marts:
+                facts.foreign_keys.append((table, node["column_name"], target[1], kwargs.get("field")))
+    for table, keys in unique.items():
+        facts.primary_keys[table] = min(keys, key=len)  # the narrowest declared grain
+    return facts
+
+
+def _audit_expressions(shape: TableShape, quote: Callable[[str], str], double: str) -> str:
+    """Row count and a checksum: the sum of every numeric column and of every text column's lengths."""
+    exprs = ["count(*)"]
+    for column, kind in shape.columns:
+        if kind in _NUMERIC or kind.startswith("numeric"):
+            exprs.append(f"sum({quote(column)})::{double}")
+        elif kind == "text":
+            exprs.append(f"sum(length({quote(column)}))::{double}")
+    return ", ".join(exprs)
+
+
+def _same(a, b) -> bool:
+    if a is None or b is None:
+        return a is b
+    return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-6)
+
+
+def publish(url: str, serving_db: Path, publication: dict, *, bi_password: str, version: str,
+            facts: DbtFacts | None = None) -> dict[str, int]:
+    """Loads, audits and swaps in the marts of ``serving_db``; returns rows per table."""
+    facts = facts or dbt_facts()
+    new_schema = f"marts_new_{version}"
+    with duckdb.connect(str(serving_db), read_only=True) as serving, \
+            psycopg.connect(url, autocommit=True) as con, tempfile.TemporaryDirectory() as tmp:
+        shapes = _shapes(serving)
+        for (leftover,) in con.execute("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'marts\\_new\\_%'").fetchall():
+            con.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(leftover)))
+        con.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(new_schema)))
+        counts = {}
+        for shape in shapes:
+            _load(con, serving, shape, new_schema, Path(tmp))
+            counts[shape.name] = _audit(con, serving, shape, new_schema)
+        _constrain(con, new_schema, facts, {s.name for s in shapes})
+        _swap(con, new_schema, publication, bi_password)
+    return counts
+
+
+def _load(con, serving, shape: TableShape, schema: str, tmp: Path) -> None:
+    table = sql.Identifier(schema, shape.name)
+    columns = sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(t)) for c, t in shape.columns)
+    con.execute(sql.SQL("CREATE TABLE {} ({})").format(table, columns))
+    csv = tmp / f"{shape.name}.csv"
+    serving.execute(f"COPY marts.\"{shape.name}\" TO '{csv}' (FORMAT csv, HEADER false)")
+    with con.cursor() as cur, cur.copy(sql.SQL("COPY {} FROM STDIN (FORMAT csv)").format(table)) as copy, \
+            csv.open("rb") as f:
+        while block := f.read(1 << 20):
+            copy.write(block)
+
+
+def _audit(con, serving, shape: TableShape, schema: str) -> int:
+    duck_quote = lambda c: '"' + c.replace('"', '""') + '"'  # noqa: E731
+    duck = serving.execute(f"SELECT {_audit_expressions(shape, duck_quote, 'DOUBLE')} "
+                           f"FROM marts.{duck_quote(shape.name)}").fetchall()[0]
+    pg_exprs = sql.SQL(_audit_expressions(shape, lambda c: sql.Identifier(c).as_string(con), "double precision"))
+    pg = con.execute(sql.SQL("SELECT {} FROM {}").format(pg_exprs, sql.Identifier(schema, shape.name))).fetchall()[0]
+    if not all(_same(a, b) for a, b in zip(duck, pg)):
+        raise PostgresPublishFailed(f"audit of {shape.name}: the loaded table differs from the build "
+                                    f"(serving {duck[:3]}..., PostgreSQL {pg[:3]}...)")
+    return int(pg[0])
+
+
+def _constrain(con, schema: str, facts: DbtFacts, tables: set[str]) -> None:
+    """Keys and comments; a duplicate key fails here, before anything is swapped in."""
+    for table, key in facts.primary_keys.items():
+        if table in tables:
+            try:
+                con.execute(sql.SQL("ALTER TABLE {} ADD PRIMARY KEY ({})").format(
+                    sql.Identifier(schema, table), sql.SQL(", ").join(map(sql.Identifier, key))))
+            except psycopg.errors.UniqueViolation as e:
+                raise PostgresPublishFailed(f"audit of {table}: key ({', '.join(key)}) is not unique: {e}") from None
+    for table, column, target, field in facts.foreign_keys:
+        if table in tables and target in tables and facts.primary_keys.get(target) == [field]:
+            con.execute(sql.SQL("ALTER TABLE {} ADD FOREIGN KEY ({}) REFERENCES {} ({})").format(
+                sql.Identifier(schema, table), sql.Identifier(column), sql.Identifier(schema, target),
+                sql.Identifier(field)))
+    for table, description in facts.tables.items():
+        if table in tables and description:
+            con.execute(sql.SQL("COMMENT ON TABLE {} IS {}").format(sql.Identifier(schema, table),
+                                                                    sql.Literal(description)))
+    for (table, column), description in facts.columns.items():
+        if table in tables and description:
+            con.execute(sql.SQL("COMMENT ON COLUMN {} IS {}").format(sql.Identifier(schema, table, column),
+                                                                     sql.Literal(description)))
+
+
+META_DDL = """CREATE TABLE IF NOT EXISTS meta.publication (
+    build_id text NOT NULL, run_id text NOT NULL, published_at timestamp NOT NULL, source_snapshots date[],
+    source_files jsonb, check_summary jsonb, tables jsonb)"""
+
+
+def _swap(con, new_schema: str, publication: dict, bi_password: str) -> None:
+    with con.transaction():
+        con.execute("DROP SCHEMA IF EXISTS marts_previous CASCADE")
+        if con.execute("SELECT 1 FROM pg_namespace WHERE nspname = 'marts'").fetchall():
+            con.execute("ALTER SCHEMA marts RENAME TO marts_previous")
+            if con.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [BI_ROLE]).fetchall():
+                # grants travel with a renamed schema: BI reads the current marts only
+                con.execute(sql.SQL("REVOKE ALL ON ALL TABLES IN SCHEMA marts_previous FROM {}").format(
+                    sql.Identifier(BI_ROLE)))
+                con.execute(sql.SQL("REVOKE ALL ON SCHEMA marts_previous FROM {}").format(sql.Identifier(BI_ROLE)))
+        con.execute(sql.SQL("ALTER SCHEMA {} RENAME TO marts").format(sql.Identifier(new_schema)))
+        con.execute("CREATE SCHEMA IF NOT EXISTS meta")
+        con.execute(META_DDL)
+        con.execute("DELETE FROM meta.publication")
+        con.execute("INSERT INTO meta.publication VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                    [publication["build_id"], publication["run_id"], publication["published_at"],
+                     publication["source_snapshots"], json.dumps(publication["source_files"]),
+                     json.dumps(publication["check_summary"]), json.dumps(publication["tables"])])
+        _grant_reader(con, bi_password)
+
+
+def _grant_reader(con, password: str) -> None:
+    """The BI login: read-only, on marts and meta only, never superuser."""
+    exists = con.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [BI_ROLE]).fetchall()
+    verb = "ALTER" if exists else "CREATE"
+    con.execute(sql.SQL(verb + " ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT PASSWORD {}").format(
+        sql.Identifier(BI_ROLE), sql.Literal(password)))
+    for schema in ("marts", "meta"):
+        con.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(sql.Identifier(schema), sql.Identifier(BI_ROLE)))
+        con.execute(sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}").format(
+            sql.Identifier(schema), sql.Identifier(BI_ROLE)))
+    con.execute(sql.SQL("REVOKE CREATE ON SCHEMA public FROM {}").format(sql.Identifier(BI_ROLE)))
+
+
+def bi_url(url: str, password: str) -> str:
+    """The connection string a BI tool uses: the same server and database, as koperasi_bi."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    info = conninfo_to_dict(url)
+    return (f"postgresql://{BI_ROLE}:{password}@{info.get('host', '127.0.0.1')}:{info.get('port', 5432)}/"
+            f"{info.get('dbname', 'postgres')}")
+
+
+def bi_password(home: Path) -> str:
+    """``KOPERASI_BI_PASSWORD``, or one generated for the installation (0600 under ``$KOPERASI_HOME``)."""
+    if os.environ.get("KOPERASI_BI_PASSWORD"):
+        return os.environ["KOPERASI_BI_PASSWORD"]
+    stored = home / "postgres" / "bi.password"
+    if not stored.exists():
+        stored.parent.mkdir(parents=True, exist_ok=True)
+        stored.write_text(secrets.token_urlsafe(18) + "\n")
+        stored.chmod(0o600)
+    return stored.read_text().strip()

@@ -1,0 +1,149 @@
+"""A local PostgreSQL server the project starts itself: a cluster under ``$KOPERASI_HOME/postgres``.
+
+``initdb`` creates it on first start (admin role ``koperasi_admin`` with a generated password, stored 0600 next to
+the cluster), ``pg_ctl`` starts it on 127.0.0.1 (``KOPERASI_POSTGRES_PORT``, default 5433) and stops it. PostgreSQL
+refuses to run as root, so as root the server runs as the Debian ``postgres`` account (``runuser``); the cluster's
+folder is then owned by it, and the folders above it get the traverse bit it needs. A ``postmaster.pid`` left by a
+crash is removed when no server answers. Debian's ``postgresql`` package is installed when ``initdb`` is missing.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import secrets
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from warehouse.paths import KoperasiPaths
+
+DEFAULT_PORT = 5433
+ADMIN = "koperasi_admin"
+DATABASE = "koperasi"
+SERVICE_ACCOUNT = "postgres"
+
+
+class PostgresError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class LocalServer:
+    root: Path
+    port: int
+
+    @property
+    def data(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def sockets(self) -> Path:
+        return self.root / "run"
+
+    @property
+    def log(self) -> Path:
+        return self.root / "server.log"
+
+    @property
+    def password_file(self) -> Path:
+        return self.root / "admin.password"
+
+    def admin_url(self, database: str = DATABASE) -> str:
+        return f"postgresql://{ADMIN}:{self.password_file.read_text().strip()}@127.0.0.1:{self.port}/{database}"
+
+
+def local_server(paths: KoperasiPaths) -> LocalServer:
+    return LocalServer(paths.home / "postgres", int(os.environ.get("KOPERASI_POSTGRES_PORT", DEFAULT_PORT)))
+
+
+def _bin_dir() -> Path:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4]))
+    if not found and os.geteuid() == 0:
+        subprocess.run(["apt-get", "update", "-qq"], check=True, timeout=600)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "postgresql"], check=True, timeout=900,
+                       env={"DEBIAN_FRONTEND": "noninteractive", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"})
+        found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4]))
+    if not found:
+        raise PostgresError("PostgreSQL server binaries not found: install Debian's 'postgresql' package")
+    return Path(found[-1]).parent
+
+
+def _as_server_user(command: list[str], **kwargs) -> subprocess.CompletedProcess:
+    if os.geteuid() == 0:
+        command = ["runuser", "-u", SERVICE_ACCOUNT, "--", *command]
+    return subprocess.run(command, capture_output=True, text=True, **kwargs)
+
+
+def _hand_over(server: LocalServer) -> None:
+    """As root: the cluster's folder belongs to the server account, and it can reach it."""
+    if os.geteuid() != 0:
+        return
+    shutil.chown(server.root, SERVICE_ACCOUNT, SERVICE_ACCOUNT)
+    for path in server.root.rglob("*"):
+        shutil.chown(path, SERVICE_ACCOUNT, SERVICE_ACCOUNT)
+    for folder in server.root.resolve().parents:  # traverse only (x), never read, on the folders above
+        mode = folder.stat().st_mode
+        if not mode & 0o001:
+            folder.chmod(mode | 0o001)
+
+
+def _ctl(server: LocalServer, *args: str) -> subprocess.CompletedProcess:
+    return _as_server_user([str(_bin_dir() / "pg_ctl"), "-D", str(server.data), *args], timeout=120)
+
+
+def running(server: LocalServer) -> bool:
+    return server.data.exists() and _ctl(server, "status").returncode == 0
+
+
+def _initdb(server: LocalServer) -> None:
+    server.root.mkdir(parents=True, exist_ok=True)
+    server.sockets.mkdir(exist_ok=True)
+    if not server.password_file.exists():
+        server.password_file.write_text(secrets.token_urlsafe(24) + "\n")
+        server.password_file.chmod(0o600)
+    pwfile = server.root / ".initdb.pw"  # readable by the server account for initdb only
+    pwfile.write_text(server.password_file.read_text())
+    _hand_over(server)
+    try:
+        result = _as_server_user([str(_bin_dir() / "initdb"), "-D", str(server.data), "-U", ADMIN, "--pwfile",
+                                  str(pwfile), "--auth=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8"],
+                                 timeout=300)
+    finally:
+        pwfile.unlink(missing_ok=True)
+    if result.returncode != 0:
+        raise PostgresError(f"initdb failed: {result.stderr.strip()[-1000:]}")
+    if os.geteuid() == 0:  # the password file stays with whoever started the server
+        shutil.chown(server.password_file, "root", "root")
+
+
+def start(server: LocalServer) -> None:
+    """Creates the cluster when there is none, starts it, and creates the ``koperasi`` database."""
+    if not (server.data / "PG_VERSION").exists():
+        _initdb(server)
+    if running(server):
+        return
+    (server.data / "postmaster.pid").unlink(missing_ok=True)  # stale: no server answered for it
+    _hand_over(server)
+    options = f"-c listen_addresses=127.0.0.1 -p {server.port} -c unix_socket_directories={server.sockets}"
+    result = _ctl(server, "-l", str(server.log), "-o", options, "-w", "-t", "60", "start")
+    if result.returncode != 0:
+        log = server.log.read_text(errors="replace")[-1500:] if server.log.exists() else ""
+        raise PostgresError(f"PostgreSQL did not start on port {server.port}: {result.stderr.strip()} {log}")
+    _ensure_database(server)
+
+
+def _ensure_database(server: LocalServer) -> None:
+    import psycopg
+
+    with psycopg.connect(server.admin_url("postgres"), autocommit=True) as con:
+        if not con.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE]).fetchall():
+            con.execute(f"CREATE DATABASE {DATABASE}")
+
+
+def stop(server: LocalServer) -> None:
+    if running(server):
+        result = _ctl(server, "-m", "fast", "-w", "stop")
+        if result.returncode != 0:
+            raise PostgresError(f"PostgreSQL did not stop: {result.stderr.strip()}")
