@@ -223,15 +223,17 @@ def _grant_reader(con, password: str) -> None:
         con.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(sql.Identifier(schema), sql.Identifier(BI_ROLE)))
         con.execute(sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}").format(
             sql.Identifier(schema), sql.Identifier(BI_ROLE)))
-    con.execute(sql.SQL("REVOKE CREATE ON SCHEMA public FROM {}").format(sql.Identifier(BI_ROLE)))
+    # PostgreSQL 15 grants nobody CREATE on schema public; older servers grant it to PUBLIC (revoke it there).
 
 
 def bi_url(url: str, password: str) -> str:
     """The connection string a BI tool uses: the same server and database, as koperasi_bi."""
+    from urllib.parse import quote
+
     from psycopg.conninfo import conninfo_to_dict
 
     info = conninfo_to_dict(url)
-    return (f"postgresql://{BI_ROLE}:{password}@{info.get('host', '127.0.0.1')}:{info.get('port', 5432)}/"
+    return (f"postgresql://{BI_ROLE}:{quote(password, safe='')}@{info.get('host', '127.0.0.1')}:{info.get('port', 5432)}/"
             f"{info.get('dbname', 'postgres')}")
 
 
