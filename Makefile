@@ -10,7 +10,7 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test dev bench sample docs docs-serve clean postgres
+.PHONY: install run test dev serve bench sample docs docs-serve clean postgres
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -43,6 +43,7 @@ run: sample
 	@echo "Next:"
 	@echo "  $(BIN)/koperasi quality         the stewards' quality report (Bahasa Indonesia); --html for a web page"
 	@echo "  make dev                           Dagster UI at http://127.0.0.1:$(DEV_PORT) (inbox sensor and schedule off)"
+	@echo "  make serve                         the service: PostgreSQL for BI tools, Dagster UI, inbox sensor and schedule on"
 	@echo "  BI tools read                      $(KOPERASI_HOME)/warehouse/serving.duckdb (read-only) or $(KOPERASI_HOME)/exports/current/*.parquet"
 
 # dbt docs (models, columns, lineage, exposures) as a static site; view with `make docs-serve`.
@@ -63,6 +64,10 @@ dev: install
 # A local PostgreSQL for BI tools (KOPERASI_POSTGRES_PORT, default 5433); prints the URLs to use.
 postgres: install
 	$(BIN)/koperasi postgres start
+
+# The warehouse as a service: PostgreSQL, Dagster daemon and UI (sensor and schedule on); Ctrl-C stops it all.
+serve: sample
+	$(BIN)/koperasi serve
 
 bench: install
 	$(BIN)/python benchmarks/run.py --scale province

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -114,6 +115,56 @@ def _postgres(args: argparse.Namespace) -> int:
     return 0
 
 
+def _serving_postgres_url(paths) -> str | None:
+    """KOPERASI_POSTGRES_URL, else the local server's when it runs, else None (PostgreSQL not used)."""
+    from warehouse import postgres_server as pg
+
+    if os.environ.get("KOPERASI_POSTGRES_URL"):
+        return os.environ["KOPERASI_POSTGRES_URL"]
+    local = pg.local_server(paths)
+    return local.admin_url() if local.password_file.exists() and pg.running(local) else None
+
+
+def _backup(args: argparse.Namespace) -> int:
+    from warehouse.backup import BackupError, backup
+
+    paths = get_paths()
+    try:
+        target = backup(paths, Path(args.out) if args.out else None, postgres_url=_serving_postgres_url(paths))
+    except BackupError as e:
+        print(f"koperasi backup: {e}", file=sys.stderr)
+        return 1
+    key = json.loads((target / "manifest.json").read_text(encoding="utf-8"))["pseudonym_key"]
+    print(f"backup written to {target} (keep it private); pseudonym key: {key}")
+    return 0
+
+
+def _restore(args: argparse.Namespace) -> int:
+    from warehouse.backup import BackupError, restore
+
+    paths = get_paths()
+    try:
+        restore(Path(args.backup), paths)
+    except BackupError as e:
+        print(f"koperasi restore: {e}", file=sys.stderr)
+        return 1
+    print(f"restored into {paths.home}; next: koperasi publish (serving file, exports and PostgreSQL if configured)")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from orchestration.serve import exec_component, serve
+    from warehouse.postgres_server import PostgresError
+
+    try:
+        if args.component:
+            return exec_component(get_paths(), args.component, host=args.host, port=args.port)
+        return serve(get_paths(), host=args.host, port=args.port)
+    except PostgresError as e:
+        print(str(e), file=sys.stderr)
+        return 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="koperasi", description="North Sumatra cooperative data warehouse")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -155,6 +206,26 @@ def build_parser() -> argparse.ArgumentParser:
     postgres = sub.add_parser("postgres", help="start, stop or show the local PostgreSQL server BI tools connect to")
     postgres.add_argument("action", choices=["start", "stop", "status"])
     postgres.set_defaults(handler=_postgres)
+
+    serve = sub.add_parser("serve", help="run the warehouse as a service: PostgreSQL, Dagster daemon and UI, inbox "
+                                          "sensor and nightly schedule on (Ctrl-C stops it all)")
+    serve.add_argument("--host", default=os.environ.get("KOPERASI_UI_HOST", "127.0.0.1"),
+                       help="address of the Dagster UI (KOPERASI_UI_HOST)")
+    serve.add_argument("--port", type=int, default=int(os.environ.get("KOPERASI_UI_PORT", "3000")),
+                       help="port of the Dagster UI (KOPERASI_UI_PORT)")
+    serve.add_argument("--component", choices=["prepare", "daemon", "webserver"],
+                       help="for a process supervisor (deploy/systemd): only ready PostgreSQL and the instance, or "
+                            "become the Dagster daemon or webserver")
+    serve.set_defaults(handler=_serve)
+
+    backup = sub.add_parser("backup", help="back up the build database, the archive of received files, the "
+                                            "pseudonym key and (pg_dump) the PostgreSQL serving schemas")
+    backup.add_argument("--out", help="an empty folder (default: $KOPERASI_HOME/backups/<time>)")
+    backup.set_defaults(handler=_backup)
+
+    restore = sub.add_parser("restore", help="restore a backup into an empty KOPERASI_HOME")
+    restore.add_argument("backup", help="the folder 'koperasi backup' wrote")
+    restore.set_defaults(handler=_restore)
 
     publish = sub.add_parser("publish", help="publish the latest build, if its verdict passed, to the serving database")
     publish.set_defaults(handler=_publish)

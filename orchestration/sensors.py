@@ -10,10 +10,12 @@ The cursor remembers (path, size, mtime) -> sha256 so unchanged files are not ha
 contents were requested already, so a copy of a file under another name starts nothing either.
 
 Both are off by default: a development server (`make dev`) should not start rebuilding and republishing the
-warehouse on its own; turn them on in the UI (Automation) on a machine that is meant to run unattended.
+warehouse on its own. The service (`koperasi serve`, `make serve`) sets ``KOPERASI_AUTOMATION=on``, which turns
+them on by default; a status set in the UI (Automation) wins over either default.
 """
 
 import json
+import os
 
 import dagster as dg
 import duckdb
@@ -23,27 +25,36 @@ from ingestion.landing import done_files
 from orchestration.assets.ingestion import ODS_PARTITIONS
 from orchestration.jobs import ods_snapshot_job, refresh_job
 from orchestration.resources import WarehouseResource
+from warehouse.lock import PipelineBusy, pipeline_lock
 from warehouse.paths import SOURCES
 
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 
 
 def _registered(warehouse: WarehouseResource) -> set[tuple[str, str]] | None:
-    """(source, sha256) of every file the registry knows and is done with; None while a run writes the database."""
+    """(source, sha256) of every file the registry knows and is done with; None while a run writes the database.
+
+    Read under the pipeline lock, without waiting for it: DuckDB refuses a writer while any other process has the
+    file open, so an unlocked read at the moment a run's step connects would fail that step."""
     database = warehouse.paths.build_db
     if not database.exists():
         return set()
     try:
-        with duckdb.connect(str(database), read_only=True) as con:
-            return done_files(con)
+        with pipeline_lock(warehouse.paths.warehouse_dir, "inbox sensor (reading the file registry)", wait=0):
+            with duckdb.connect(str(database), read_only=True) as con:
+                return done_files(con)
     except duckdb.CatalogException:
         return set()
-    except duckdb.IOException:  # a run holds the database: look again at the next tick
+    except (PipelineBusy, duckdb.IOException):  # a run holds the database: look again at the next tick
         return None
 
 
-@dg.sensor(jobs=[ods_snapshot_job, refresh_job], minimum_interval_seconds=30,
-           default_status=dg.DefaultSensorStatus.STOPPED)
+def _automation_on() -> bool:
+    return os.environ.get("KOPERASI_AUTOMATION") == "on"
+
+
+@dg.sensor(jobs=[ods_snapshot_job, refresh_job], minimum_interval_seconds=15,
+           default_status=dg.DefaultSensorStatus.RUNNING if _automation_on() else dg.DefaultSensorStatus.STOPPED)
 def inbox_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource):
     registered = _registered(warehouse)
     if registered is None:
@@ -99,5 +110,5 @@ def inbox_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResour
 
 daily_refresh_schedule = dg.ScheduleDefinition(
     name="daily_refresh", job=refresh_job, cron_schedule="0 2 * * *", execution_timezone="Asia/Jakarta",
-    default_status=dg.DefaultScheduleStatus.STOPPED,
-    description="Full refresh every night at 02:00 WIB (off by default: turn it on in the UI).")
+    default_status=dg.DefaultScheduleStatus.RUNNING if _automation_on() else dg.DefaultScheduleStatus.STOPPED,
+    description="Full refresh every night at 02:00 WIB (on under `koperasi serve`; else turn it on in the UI).")

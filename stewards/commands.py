@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -11,6 +12,7 @@ import duckdb
 from stewards import render, texts
 from stewards.report import build_report
 from stewards.workbook import files_with_open_quarantine, write_csv, write_workbook
+from warehouse.lock import pipeline_lock
 from warehouse.paths import KoperasiPaths
 
 CLI = ".venv/bin/koperasi"
@@ -20,11 +22,20 @@ def report_html_path(paths: KoperasiPaths) -> Path:
     return paths.quality / "laporan_kualitas.html"
 
 
+@contextmanager
+def _reading_build(paths: KoperasiPaths):
+    """A read-only connection under the pipeline lock: DuckDB refuses a writer while another process has the
+    file open, so a report read while the service runs must not make a run's step fail."""
+    with pipeline_lock(paths.warehouse_dir, "koperasi quality (reading)"):
+        with duckdb.connect(str(paths.build_db), read_only=True) as con:
+            yield con
+
+
 def write_report_html(paths: KoperasiPaths, out: Path | None = None) -> Path | None:
     """The report as a self-contained page (the run summary links to it); None without a build database."""
     if not paths.build_db.exists():
         return None
-    with duckdb.connect(str(paths.build_db), read_only=True) as con:
+    with _reading_build(paths) as con:
         html = render.as_html(build_report(con))
     target = out or report_html_path(paths)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -60,7 +71,7 @@ def quality(paths: KoperasiPaths, *, files: list[str] | None = None, out: str | 
         target = write_report_html(paths, Path(html) if html else None)
         print(f"laporan kualitas: {target}")
         return 0
-    with duckdb.connect(str(paths.build_db), read_only=True) as con:
+    with _reading_build(paths) as con:
         if files is None:
             print(render.as_text(build_report(con)))
             print(f"\nLaporan yang sama sebagai halaman web: {CLI} quality --html  ·  Data Docs (teknis): "
@@ -96,7 +107,7 @@ def corrections(paths: KoperasiPaths, workbook: Path) -> int:
     """Merges a fixed correction workbook into its snapshots and says, per sheet, what moved."""
     from expectations.gate import admit_corrections
     from ingestion.landing import connect
-    from warehouse.lock import PipelineBusy, pipeline_lock
+    from warehouse.lock import PipelineBusy
 
     if not workbook.is_file():
         print(f"berkas {workbook} tidak ada", file=sys.stderr)

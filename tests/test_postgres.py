@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import signal
+import stat
 import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import duckdb
 import psycopg
@@ -144,17 +148,81 @@ def test_a_failed_build_publishes_nothing_to_postgres_either(published, server):
     assert _cli(home, server, "run").returncode == 0
 
 
-def test_a_half_loaded_schema_of_a_killed_publisher_is_cleaned_up(published, server):
+def test_a_publisher_killed_during_the_load_leaves_the_previous_marts_and_is_cleaned_up(published, server):
     home = published
-    with psycopg.connect(server.admin_url(), autocommit=True) as con:
-        con.execute("CREATE SCHEMA marts_new_killed")
-        con.execute("CREATE TABLE marts_new_killed.dim_region (region_code text)")
+    with psycopg.connect(_bi(home, server)) as con:
+        before = con.execute("SELECT build_id, published_at FROM meta.publication").fetchall()
         served_before = con.execute("SELECT count(*) FROM marts.fct_cooperative_snapshot").fetchall()
-    assert served_before[0][0] > 0, "readers keep the previous marts meanwhile"
+    env = {**os.environ, "KOPERASI_HOME": str(home.home), "KOPERASI_POSTGRES_URL": server.admin_url()}
+    publisher = subprocess.Popen([sys.executable, "-m", "orchestration.cli", "publish"], env=env,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    loading = []
+    with psycopg.connect(server.admin_url(), autocommit=True) as admin:
+        deadline = time.time() + 300
+        while not loading and publisher.poll() is None and time.time() < deadline:
+            loading = admin.execute("""SELECT n.nspname FROM pg_namespace n JOIN pg_class c ON c.relnamespace = n.oid
+                                       WHERE n.nspname LIKE 'marts\\_new\\_%' LIMIT 1""").fetchall()
+            time.sleep(0.005)
+        publisher.send_signal(signal.SIGKILL)
+        publisher.wait()
+        assert loading, "the publisher was killed before it began loading PostgreSQL"
+        half_loaded = {s for (s,) in admin.execute("SELECT nspname FROM pg_namespace "
+                                                     "WHERE nspname LIKE 'marts\\_new\\_%'").fetchall()}
+    assert half_loaded, "the kill left a half-loaded schema (this test needs one)"
+    with psycopg.connect(_bi(home, server)) as con:  # readers keep the previous marts
+        assert con.execute("SELECT build_id, published_at FROM meta.publication").fetchall() == before
+        assert con.execute("SELECT count(*) FROM marts.fct_cooperative_snapshot").fetchall() == served_before
     assert _cli(home, server, "publish").returncode == 0
     with psycopg.connect(server.admin_url()) as con:
         schemas = {s for (s,) in con.execute("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'marts%'").fetchall()}
+        assert con.execute("SELECT build_id, published_at FROM meta.publication").fetchall() != before
     assert schemas == {"marts", "marts_previous"}
+
+
+READER = Path(__file__).with_name("bi_reader.py")
+
+
+def test_four_readers_see_one_whole_publication_during_twenty_publications(published, server, tmp_path):
+    """Two different publications (the second with fewer rows) alternate 20 times under four BI readers."""
+    from warehouse import postgres_publish
+
+    home = published
+    variant = tmp_path / "variant.duckdb"
+    shutil.copy(home.serving_db, variant)
+    with duckdb.connect(str(variant)) as con:
+        con.execute("DELETE FROM marts.fct_cooperative_snapshot WHERE cooperative_nik LIKE '%1'")
+        con.execute("DELETE FROM marts.mart_member_counts WHERE sex = 'P'")
+    publications = []
+    for name, path in (("A", home.serving_db), ("B", variant)):
+        with duckdb.connect(str(path), read_only=True) as con:
+            tables = {t: con.execute(f"SELECT count(*) FROM marts.{t}").fetchall()[0][0] for t in MARTS}
+            publication = dict(zip(["build_id", "run_id", "published_at", "source_snapshots", "source_files",
+                                    "check_summary"], con.execute("SELECT build_id, run_id, published_at, "
+                                    "source_snapshots, source_files::VARCHAR, check_summary::VARCHAR "
+                                    "FROM meta.publication").fetchall()[0]))
+        publication["source_files"] = json.loads(publication["source_files"])
+        publication["check_summary"] = json.loads(publication["check_summary"])
+        publications.append((path, {**publication, "tables": tables, "build_id": name}))
+    assert publications[0][1]["tables"] != publications[1][1]["tables"]
+    stop = tmp_path / "stop"
+    readers = [subprocess.Popen([sys.executable, str(READER), _bi(home, server), str(stop)], stdout=subprocess.PIPE,
+                                text=True) for _ in range(4)]
+    facts = postgres_publish.dbt_facts()
+    try:
+        time.sleep(1)
+        for i in range(20):
+            path, publication = publications[i % 2]
+            postgres_publish.publish(server.admin_url(), path, {**publication, "run_id": f"load-{i}"},
+                                     bi_password=bi_password(home.home), version=f"load{i:02d}", facts=facts)
+    finally:
+        stop.touch()
+    results = [json.loads(r.communicate(timeout=120)[0]) for r in readers]
+    for result in results:
+        assert result["error_count"] == 0, result["errors"]
+        assert result["mismatch_count"] == 0, result["mismatches"]
+        assert result["reads"] > 20
+    assert len({run for r in results for run in r["seen"]}) > 5, "the readers read while publications changed"
+    assert _cli(home, server, "publish").returncode == 0  # back to the real build for the tests after this one
 
 
 def test_sqlalchemy_reflects_keys_and_comments_as_the_bi_role(published, server):
@@ -184,3 +252,40 @@ def test_the_server_stops_starts_and_survives_a_crash(server):
     assert not pg.running(server)
     pg.start(server)
     assert pg.running(server)
+
+
+def test_backup_then_restore_gives_back_the_warehouse_and_the_serving_database(published, server, tmp_path):
+    home = published
+    backup = tmp_path / "backup"
+    result = _cli(home, server, "backup", "--out", str(backup))
+    assert result.returncode == 0, result.stderr
+    assert stat.S_IMODE(backup.stat().st_mode) == 0o700
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in backup.rglob("*") if p.is_file()), "it holds the key"
+    assert len(list((backup / "archive").rglob("*.*"))) == len(list(home.archive.rglob("*.*"))) > 10
+
+    restored = KoperasiPaths(tmp_path / "restored")
+    env = {**os.environ, "KOPERASI_HOME": str(restored.home)}
+    env.pop("KOPERASI_POSTGRES_URL", None)
+    for command in (["restore", str(backup)], ["publish"]):
+        result = subprocess.run([sys.executable, "-m", "orchestration.cli", *command], capture_output=True,
+                                text=True, env=env, timeout=900)
+        assert result.returncode == 0, result.stderr
+    count_all = " UNION ALL ".join(f"SELECT '{m}', count(*) FROM marts.{m}" for m in MARTS)
+    assert sorted(_serving(restored, count_all)) == sorted(_serving(home, count_all))
+    manifest = json.loads((backup / "manifest.json").read_text())
+    assert manifest["pseudonym_key"].startswith("environment"), "tests set KOPERASI_PSEUDONYM_KEY: not in the backup"
+    assert not (backup / "pseudonym.key").exists()
+
+    with psycopg.connect(server.admin_url(), autocommit=True) as con:  # the BI database alone, with pg_restore
+        con.execute("DROP DATABASE IF EXISTS restored")
+        con.execute("CREATE DATABASE restored")
+    subprocess.run([str(pg.bin_dir() / "pg_restore"), "--no-owner", f"--dbname={server.admin_url('restored')}",
+                    str(backup / "serving.dump")], check=True, capture_output=True, timeout=600)
+    with psycopg.connect(server.admin_url("restored")) as con:
+        assert sorted(con.execute(count_all).fetchall()) == sorted(_serving(home, count_all))
+
+    damaged = backup / "build.duckdb"
+    damaged.write_bytes(damaged.read_bytes()[:-10])
+    result = subprocess.run([sys.executable, "-m", "orchestration.cli", "restore", str(backup)], capture_output=True,
+                            text=True, env={**env, "KOPERASI_HOME": str(tmp_path / "again")}, timeout=300)
+    assert result.returncode == 1 and "build.duckdb: missing or damaged" in result.stderr

@@ -75,3 +75,44 @@ def test_ods_file_without_a_date_starts_nothing(tmp_path, sample_inbox):
     shutil.copy(export, home / "inbox" / "ods" / "export_tanpa_tanggal.csv")
     result, _ = _tick(dg.DagsterInstance.ephemeral(), home, None)
     assert result.run_requests == []
+
+
+def test_the_sensor_skips_its_tick_while_another_process_writes(tmp_path, sample_inbox):
+    """DuckDB refuses a writer while another process has the file open, so the sensor must not open the build
+    database while a run's step may connect: it skips the tick when the pipeline lock is held elsewhere."""
+    import subprocess
+    import sys
+
+    import duckdb
+
+    home = tmp_path / "home"
+    shutil.copytree(sample_inbox, home / "inbox")
+    (home / "warehouse").mkdir(parents=True)
+    duckdb.connect(str(home / "warehouse" / "build.duckdb")).close()
+    writer = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time\nfrom pathlib import Path\nfrom warehouse.lock import pipeline_lock\n"
+        f"with pipeline_lock(Path({str(home / 'warehouse')!r}), 'a test writer'):\n"
+        "    print('held', flush=True)\n    time.sleep(60)\n")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert writer.stdout.readline().strip() == "held"
+        result = inbox_sensor(dg.build_sensor_context(
+            instance=dg.DagsterInstance.ephemeral(), resources={"warehouse": WarehouseResource(home=str(home))},
+            definitions=defs))
+        assert isinstance(result, dg.SkipReason) and "writing" in result.skip_message
+    finally:
+        writer.kill()
+        writer.wait()
+    result, _ = _tick(dg.DagsterInstance.ephemeral(), home, None)
+    assert len(result.run_requests) == 1, "with the lock free, the same tick starts the run"
+
+
+def test_sensor_and_schedule_are_on_by_default_under_the_service():
+    import os
+    import subprocess
+    import sys
+
+    probe = ("from orchestration.sensors import inbox_sensor, daily_refresh_schedule as s\n"
+             "print(inbox_sensor.default_status.value, s.default_status.value)")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "KOPERASI_AUTOMATION": "on"})
+    assert result.stdout.split() == ["RUNNING", "RUNNING"], result.stderr

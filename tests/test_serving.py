@@ -195,6 +195,60 @@ def test_no_personal_data_in_the_serving_file_or_the_exports(home):
     assert hits == []
 
 
+def test_the_serving_file_declares_keys_not_nulls_and_descriptions(home):
+    with duckdb.connect(str(home.serving_db), read_only=True) as con:
+        constraints = con.execute("""SELECT table_name, constraint_type, constraint_column_names, referenced_table
+                                     FROM duckdb_constraints() WHERE schema_name = 'marts'""").fetchall()
+        described = con.execute("SELECT count(*), count(comment) FROM duckdb_columns() "
+                                "WHERE schema_name = 'marts'").fetchall()
+        tables_described = con.execute("SELECT count(*), count(comment) FROM duckdb_tables() "
+                                       "WHERE schema_name = 'marts'").fetchall()
+        snapshots = con.execute("SELECT typeof(source_snapshots), list_count(source_snapshots), "
+                                "len(source_snapshots) FROM meta.publication").fetchall()
+    primary = {t: cols for t, kind, cols, _ in constraints if kind == "PRIMARY KEY"}
+    assert set(primary) == set(MARTS)
+    assert primary["fct_cooperative_snapshot"] == ["snapshot_date", "cooperative_nik"]
+    assert ("fct_cooperative_snapshot", "FOREIGN KEY", ["region_code"], "dim_region") in constraints
+    assert ("dim_cooperative", "NOT NULL", ["region_code"], None) in constraints
+    assert described[0][0] > 100 and described[0][0] == described[0][1], "every served column has its description"
+    assert tables_described[0][0] == tables_described[0][1] == len(MARTS)
+    assert snapshots == [("DATE[]", 4, 4)], "a real DATE[] without NULLs"
+
+
+def test_the_parquet_exports_carry_the_descriptions(home):
+    import pyarrow.parquet as pq
+
+    with duckdb.connect(str(home.serving_db), read_only=True) as con:
+        comments = dict(((t, c), d) for t, c, d in con.execute(
+            "SELECT table_name, column_name, comment FROM duckdb_columns() WHERE schema_name = 'marts'").fetchall())
+    for table in MARTS:
+        parquet = pq.ParquetFile(home.exports / "current" / f"{table}.parquet")
+        metadata = parquet.metadata.metadata
+        assert metadata[b"description"].decode(), table
+        columns = json.loads(metadata[b"column_descriptions"])
+        assert set(columns) == set(parquet.schema_arrow.names), table
+        assert all(columns[c] == comments[(table, c)] for c in columns), table
+
+
+def test_sqlalchemy_reflects_descriptions_but_not_keys_through_duckdb_engine(home):
+    """The documented limit (README, "BI tools"): duckdb-engine 0.17 reflects columns, NOT NULL and comments, but
+    its get_pk_constraint/get_foreign_keys run PostgreSQL catalog SQL with a REGCLASS cast DuckDB lacks. When this
+    test fails, a driver reflects keys: update the README. Keys are readable with duckdb_constraints()."""
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(f"duckdb:///{home.serving_db}", connect_args={"read_only": True})
+    try:
+        inspector = sqlalchemy.inspect(engine)
+        columns = {c["name"]: c for c in inspector.get_columns("dim_region", schema="marts")}
+        assert columns["region_code"]["nullable"] is False and "region" in columns["region_code"]["comment"].lower()
+        assert inspector.get_table_comment("dim_region", schema="marts")["text"]
+        for reflect in (inspector.get_pk_constraint, inspector.get_foreign_keys):
+            with pytest.raises(sqlalchemy.exc.ProgrammingError, match="REGCLASS"):
+                reflect("fct_cooperative_snapshot", schema="marts")
+    finally:
+        engine.dispose()
+
+
 def test_sqlalchemy_inspector_through_duckdb_engine(home):
     import sqlalchemy
 

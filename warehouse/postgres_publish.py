@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import os
+import re
 import secrets
 import tempfile
 from collections.abc import Callable
@@ -25,8 +25,9 @@ import duckdb
 import psycopg
 from psycopg import sql
 
+from warehouse.dbt_contract import DbtFacts, dbt_facts
+
 BI_ROLE = "koperasi_bi"
-MANIFEST = Path(__file__).resolve().parent.parent / "dbt_project" / "target" / "manifest.json"
 
 _TYPES = {"VARCHAR": "text", "BIGINT": "bigint", "INTEGER": "integer", "SMALLINT": "smallint",
           "DOUBLE": "double precision", "FLOAT": "real", "BOOLEAN": "boolean", "DATE": "date",
@@ -60,48 +61,6 @@ def _shapes(serving: duckdb.DuckDBPyConnection) -> list[TableShape]:
     return [TableShape(t, c) for t, c in shapes.items()]
 
 
-@dataclass
-class DbtFacts:
-    """What the dbt project says about the marts: descriptions, keys (from its tests)."""
-
-    tables: dict[str, str]
-    columns: dict[tuple[str, str], str]
-    primary_keys: dict[str, list[str]]
-    foreign_keys: list[tuple[str, str, str, str]]  # (table, column, referenced table, referenced column)
-
-
-def dbt_facts(manifest_path: Path = MANIFEST) -> DbtFacts:
-    facts = DbtFacts({}, {}, {}, [])
-    if not manifest_path.exists():
-        return facts
-    manifest = json.loads(manifest_path.read_text())
-    nodes = manifest.get("nodes", {})
-    marts = {n["name"] for n in nodes.values() if n["resource_type"] == "model" and n.get("schema") == "marts"}
-    for node in nodes.values():
-        if node["resource_type"] == "model" and node["name"] in marts:
-            facts.tables[node["name"]] = node.get("description") or ""
-            for column, props in node.get("columns", {}).items():
-                facts.columns[(node["name"], column)] = props.get("description") or ""
-    unique: dict[str, list[list[str]]] = {}
-    for node in nodes.values():
-        metadata = node.get("test_metadata") or {}
-        table = (node.get("attached_node") or "").split(".")[-1]
-        if node["resource_type"] != "test" or table not in marts:
-            continue
-        kwargs = metadata.get("kwargs") or {}
-        if metadata.get("name") == "unique":
-            unique.setdefault(table, []).append([node["column_name"]])
-        elif metadata.get("name") == "unique_combination":
-            unique.setdefault(table, []).append(list(kwargs.get("columns") or []))
-        elif metadata.get("name") == "relationships":
-            target = re.search(r"ref\('([^']+)'\)", kwargs.get("to") or "")
-            if target and target[1] in marts:
-                facts.foreign_keys.append((table, node["column_name"], target[1], kwargs.get("field")))
-    for table, keys in unique.items():
-        facts.primary_keys[table] = min(keys, key=len)  # the narrowest declared grain
-    return facts
-
-
 def _audit_expressions(shape: TableShape, quote: Callable[[str], str], double: str) -> str:
     """Row count and a checksum: the sum of every numeric column and of every text column's lengths."""
     exprs = ["count(*)"]
@@ -132,16 +91,39 @@ def publish(url: str, serving_db: Path, publication: dict, *, bi_password: str, 
         con.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(new_schema)))
         counts = {}
         for shape in shapes:
-            _load(con, serving, shape, new_schema, Path(tmp))
+            _load(con, serving, shape, new_schema, Path(tmp), facts)
             counts[shape.name] = _audit(con, serving, shape, new_schema)
         _constrain(con, new_schema, facts, {s.name for s in shapes})
         _swap(con, new_schema, publication, bi_password)
     return counts
 
 
-def _load(con, serving, shape: TableShape, schema: str, tmp: Path) -> None:
+def published_build(url: str) -> str | None:
+    """The build the PostgreSQL marts hold (None: nothing published there yet)."""
+    with psycopg.connect(url) as con:
+        if not con.execute("SELECT to_regclass('meta.publication') IS NOT NULL").fetchall()[0][0]:
+            return None
+        rows = con.execute("SELECT build_id FROM meta.publication").fetchall()
+    return rows[0][0] if rows else None
+
+
+def publish_serving_file(url: str, serving_db: Path, *, bi_password: str, version: str) -> dict[str, int]:
+    """Publishes what a DuckDB serving file holds, with its own ``meta.publication`` row (the file was audited
+    and published already; e.g. PostgreSQL catching up after it was added or rebuilt)."""
+    with duckdb.connect(str(serving_db), read_only=True) as con:
+        row = con.execute("SELECT build_id, run_id, published_at, source_snapshots, source_files::VARCHAR, "
+                          "check_summary::VARCHAR, tables::VARCHAR FROM meta.publication").fetchall()[0]
+    publication = dict(zip(["build_id", "run_id", "published_at", "source_snapshots"], row[:4]))
+    publication.update(source_files=json.loads(row[4]), check_summary=json.loads(row[5]), tables=json.loads(row[6]))
+    return publish(url, serving_db, publication, bi_password=bi_password, version=version)
+
+
+def _load(con, serving, shape: TableShape, schema: str, tmp: Path, facts: DbtFacts) -> None:
     table = sql.Identifier(schema, shape.name)
-    columns = sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(t)) for c, t in shape.columns)
+    columns = sql.SQL(", ").join(
+        sql.SQL("{} {}{}").format(sql.Identifier(c), sql.SQL(t),
+                                  sql.SQL(" NOT NULL" if facts.required(shape.name, c) else ""))
+        for c, t in shape.columns)
     con.execute(sql.SQL("CREATE TABLE {} ({})").format(table, columns))
     csv = tmp / f"{shape.name}.csv"
     serving.execute(f"COPY marts.\"{shape.name}\" TO '{csv}' (FORMAT csv, HEADER false)")
@@ -172,11 +154,10 @@ def _constrain(con, schema: str, facts: DbtFacts, tables: set[str]) -> None:
                     sql.Identifier(schema, table), sql.SQL(", ").join(map(sql.Identifier, key))))
             except psycopg.errors.UniqueViolation as e:
                 raise PostgresPublishFailed(f"audit of {table}: key ({', '.join(key)}) is not unique: {e}") from None
-    for table, column, target, field in facts.foreign_keys:
-        if table in tables and target in tables and facts.primary_keys.get(target) == [field]:
-            con.execute(sql.SQL("ALTER TABLE {} ADD FOREIGN KEY ({}) REFERENCES {} ({})").format(
-                sql.Identifier(schema, table), sql.Identifier(column), sql.Identifier(schema, target),
-                sql.Identifier(field)))
+    for table, column, target, field in facts.usable_foreign_keys(tables):
+        con.execute(sql.SQL("ALTER TABLE {} ADD FOREIGN KEY ({}) REFERENCES {} ({})").format(
+            sql.Identifier(schema, table), sql.Identifier(column), sql.Identifier(schema, target),
+            sql.Identifier(field)))
     for table, description in facts.tables.items():
         if table in tables and description:
             con.execute(sql.SQL("COMMENT ON TABLE {} IS {}").format(sql.Identifier(schema, table),
@@ -192,25 +173,54 @@ META_DDL = """CREATE TABLE IF NOT EXISTS meta.publication (
     source_files jsonb, check_summary jsonb, tables jsonb)"""
 
 
+SWAP_ATTEMPTS = 20
+
+
 def _swap(con, new_schema: str, publication: dict, bi_password: str) -> None:
-    with con.transaction():
-        con.execute("DROP SCHEMA IF EXISTS marts_previous CASCADE")
-        if con.execute("SELECT 1 FROM pg_namespace WHERE nspname = 'marts'").fetchall():
-            con.execute("ALTER SCHEMA marts RENAME TO marts_previous")
-            if con.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [BI_ROLE]).fetchall():
-                # grants travel with a renamed schema: BI reads the current marts only
-                con.execute(sql.SQL("REVOKE ALL ON ALL TABLES IN SCHEMA marts_previous FROM {}").format(
-                    sql.Identifier(BI_ROLE)))
-                con.execute(sql.SQL("REVOKE ALL ON SCHEMA marts_previous FROM {}").format(sql.Identifier(BI_ROLE)))
-        con.execute(sql.SQL("ALTER SCHEMA {} RENAME TO marts").format(sql.Identifier(new_schema)))
-        con.execute("CREATE SCHEMA IF NOT EXISTS meta")
-        con.execute(META_DDL)
-        con.execute("DELETE FROM meta.publication")
-        con.execute("INSERT INTO meta.publication VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                    [publication["build_id"], publication["run_id"], publication["published_at"],
-                     publication["source_snapshots"], json.dumps(publication["source_files"]),
-                     json.dumps(publication["check_summary"]), json.dumps(publication["tables"])])
-        _grant_reader(con, bi_password)
+    """Swaps in one transaction; retried when it loses a deadlock against a reader (the reader goes on)."""
+    for attempt in range(1, SWAP_ATTEMPTS + 1):
+        try:
+            with con.transaction():
+                _swap_once(con, new_schema, publication, bi_password)
+            return
+        except (psycopg.errors.DeadlockDetected, psycopg.errors.LockNotAvailable):
+            if attempt == SWAP_ATTEMPTS:
+                raise
+
+
+def _lock_served(con) -> None:
+    """Readers take their locks before their snapshot: holding ACCESS EXCLUSIVE on what they read (meta first)
+    makes a reader either finish on the old marts before the swap or wait and then read the new ones; without
+    it a reader could resolve the old tables and read the new meta.publication row."""
+    con.execute("SET LOCAL lock_timeout = '30s'")
+    served = con.execute("""SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c
+                            JOIN pg_namespace n ON n.oid = c.relnamespace
+                            WHERE c.relkind = 'r' AND (n.nspname = 'marts' OR (n.nspname = 'meta'
+                                  AND c.relname = 'publication'))
+                            ORDER BY n.nspname = 'meta' DESC, c.relname""").fetchall()
+    for (table,) in served:
+        con.execute(sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(sql.SQL(table)))
+
+
+def _swap_once(con, new_schema: str, publication: dict, bi_password: str) -> None:
+    _lock_served(con)
+    con.execute("DROP SCHEMA IF EXISTS marts_previous CASCADE")
+    if con.execute("SELECT 1 FROM pg_namespace WHERE nspname = 'marts'").fetchall():
+        con.execute("ALTER SCHEMA marts RENAME TO marts_previous")
+        if con.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [BI_ROLE]).fetchall():
+            # grants travel with a renamed schema: BI reads the current marts only
+            con.execute(sql.SQL("REVOKE ALL ON ALL TABLES IN SCHEMA marts_previous FROM {}").format(
+                sql.Identifier(BI_ROLE)))
+            con.execute(sql.SQL("REVOKE ALL ON SCHEMA marts_previous FROM {}").format(sql.Identifier(BI_ROLE)))
+    con.execute(sql.SQL("ALTER SCHEMA {} RENAME TO marts").format(sql.Identifier(new_schema)))
+    con.execute("CREATE SCHEMA IF NOT EXISTS meta")
+    con.execute(META_DDL)
+    con.execute("DELETE FROM meta.publication")
+    con.execute("INSERT INTO meta.publication VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                [publication["build_id"], publication["run_id"], publication["published_at"],
+                 publication["source_snapshots"], json.dumps(publication["source_files"]),
+                 json.dumps(publication["check_summary"]), json.dumps(publication["tables"])])
+    _grant_reader(con, bi_password)
 
 
 def _grant_reader(con, password: str) -> None:

@@ -58,7 +58,7 @@ def local_server(paths: KoperasiPaths) -> LocalServer:
     return LocalServer(paths.home / "postgres", int(os.environ.get("KOPERASI_POSTGRES_PORT", DEFAULT_PORT)))
 
 
-def _bin_dir() -> Path:
+def bin_dir() -> Path:
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4]))
     if not found and os.geteuid() == 0:
         subprocess.run(["apt-get", "update", "-qq"], check=True, timeout=600)
@@ -90,7 +90,7 @@ def _hand_over(server: LocalServer) -> None:
 
 
 def _ctl(server: LocalServer, *args: str) -> subprocess.CompletedProcess:
-    return _as_server_user([str(_bin_dir() / "pg_ctl"), "-D", str(server.data), *args], timeout=120)
+    return _as_server_user([str(bin_dir() / "pg_ctl"), "-D", str(server.data), *args], timeout=120)
 
 
 def running(server: LocalServer) -> bool:
@@ -107,7 +107,7 @@ def _initdb(server: LocalServer) -> None:
     pwfile.write_text(server.password_file.read_text())
     _hand_over(server)
     try:
-        result = _as_server_user([str(_bin_dir() / "initdb"), "-D", str(server.data), "-U", ADMIN, "--pwfile",
+        result = _as_server_user([str(bin_dir() / "initdb"), "-D", str(server.data), "-U", ADMIN, "--pwfile",
                                   str(pwfile), "--auth=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8"],
                                  timeout=300)
     finally:

@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 
 from warehouse import builds
+from warehouse.dbt_contract import DbtFacts, dbt_facts
 from warehouse.paths import KoperasiPaths
 
 SERVING_STORAGE_VERSION = "v1.0.0"
@@ -65,6 +66,7 @@ def _publish(paths: KoperasiPaths, verdict: builds.Verdict, *, run_id: str) -> P
     export_dir = paths.exports / "versions" / version
     export_dir.mkdir(parents=True, exist_ok=True)
     check_summary = verdict.summary()
+    facts = dbt_facts()
 
     con = duckdb.connect()
     try:
@@ -76,10 +78,12 @@ def _publish(paths: KoperasiPaths, verdict: builds.Verdict, *, run_id: str) -> P
         counts: dict[str, int] = {}
         con.execute("CREATE SCHEMA serving.marts")
         con.execute("CREATE SCHEMA serving.meta")
-        for table in tables:
-            con.execute(f'CREATE TABLE serving.marts."{table}" AS SELECT * FROM build.marts."{table}"')
-            counts[table] = con.execute(f'SELECT count(*) FROM serving.marts."{table}"').fetchone()[0]
-            con.execute(f"COPY (SELECT * FROM build.marts.\"{table}\") TO '{export_dir / (table + '.parquet')}' (FORMAT parquet)")
+        for table in facts.load_order(tables):  # referenced tables first: the foreign keys are checked on insert
+            _create_served_table(con, table, facts, set(tables))
+            con.execute(f'INSERT INTO serving.marts."{table}" SELECT * FROM build.marts."{table}"')
+            counts[table] = con.execute(f'SELECT count(*) FROM serving.marts."{table}"').fetchall()[0][0]
+            con.execute(f"COPY (SELECT * FROM build.marts.\"{table}\") TO '{export_dir / (table + '.parquet')}' "
+                        f"(FORMAT parquet, KV_METADATA {_parquet_metadata(table, facts)})")
         con.execute("""CREATE TABLE serving.meta.publication AS SELECT
             ?::VARCHAR AS build_id, ?::VARCHAR AS run_id, ?::TIMESTAMP AS published_at,
             ?::DATE[] AS source_snapshots, ?::JSON AS source_files, ?::JSON AS check_summary, ?::JSON AS tables""",
@@ -107,6 +111,38 @@ def _publish(paths: KoperasiPaths, verdict: builds.Verdict, *, run_id: str) -> P
                                  f"publication): {e}") from None
     return Publication(verdict.build_id, run_id, published_at.isoformat(), counts, paths.serving_db,
                        paths.exports / "current")
+
+
+def _sql_text(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _create_served_table(con: duckdb.DuckDBPyConnection, table: str, facts: DbtFacts, tables: set[str]) -> None:
+    """The mart's columns with the keys, NOT NULLs and descriptions the dbt project declares, so that BI tools
+    (and ``duckdb_constraints()``) see them."""
+    columns = con.execute("SELECT column_name, data_type FROM information_schema.columns WHERE table_catalog = "
+                          "'build' AND table_schema = 'marts' AND table_name = ? ORDER BY ordinal_position",
+                          [table]).fetchall()
+    parts = [f'"{c}" {kind}' + (" NOT NULL" if facts.required(table, c) else "") for c, kind in columns]
+    if table in facts.primary_keys:
+        parts.append("PRIMARY KEY (" + ", ".join(f'"{c}"' for c in facts.primary_keys[table]) + ")")
+    for source, column, target, field in facts.usable_foreign_keys(tables):
+        if source == table:
+            parts.append(f'FOREIGN KEY ("{column}") REFERENCES marts."{target}" ("{field}")')
+    con.execute(f'CREATE TABLE serving.marts."{table}" ({", ".join(parts)})')
+    if facts.tables.get(table):
+        con.execute(f'COMMENT ON TABLE serving.marts."{table}" IS {_sql_text(facts.tables[table])}')
+    for column, _ in columns:
+        if facts.columns.get((table, column)):
+            con.execute(f'COMMENT ON COLUMN serving.marts."{table}"."{column}" IS '
+                        f"{_sql_text(facts.columns[(table, column)])}")
+
+
+def _parquet_metadata(table: str, facts: DbtFacts) -> str:
+    """Parquet key-value metadata: the table's description and its columns' (JSON), as the dbt docs say."""
+    described = {c: d for (t, c), d in facts.columns.items() if t == table and d}
+    return ("{" + f"description: {_sql_text(facts.tables.get(table, ''))}, "
+            f"column_descriptions: {_sql_text(json.dumps(described, ensure_ascii=False))}" + "}")
 
 
 def _fsync(path: Path) -> None:
