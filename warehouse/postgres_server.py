@@ -83,18 +83,32 @@ def _hand_over(server: LocalServer) -> None:
     shutil.chown(server.root, SERVICE_ACCOUNT, SERVICE_ACCOUNT)
     for path in server.root.rglob("*"):
         shutil.chown(path, SERVICE_ACCOUNT, SERVICE_ACCOUNT)
-    for folder in server.root.resolve().parents:  # traverse only (x), never read, on the folders above
+    _reach(server)
+
+
+def _reach(server: LocalServer) -> None:
+    """As root: traverse only (x), never read, on the folders above the cluster, checked before every pg_ctl
+    call because something may take it away meanwhile (pytest resets its temporary root to 0700)."""
+    if os.geteuid() != 0 or not server.root.exists():
+        return
+    for folder in server.root.resolve().parents:
         mode = folder.stat().st_mode
         if not mode & 0o001:
             folder.chmod(mode | 0o001)
 
 
 def _ctl(server: LocalServer, *args: str) -> subprocess.CompletedProcess:
+    _reach(server)
     return _as_server_user([str(bin_dir() / "pg_ctl"), "-D", str(server.data), *args], timeout=120)
 
 
 def running(server: LocalServer) -> bool:
-    return server.data.exists() and _ctl(server, "status").returncode == 0
+    if not server.data.exists():
+        return False
+    status = _ctl(server, "status")
+    if status.returncode not in (0, 3):  # 3: not running; 4: the data folder cannot be read
+        raise PostgresError(f"cannot tell whether PostgreSQL runs in {server.data}: {status.stderr.strip()}")
+    return status.returncode == 0
 
 
 def _initdb(server: LocalServer) -> None:
