@@ -84,6 +84,7 @@ def _publish(paths: KoperasiPaths, verdict: builds.Verdict, *, run_id: str) -> P
             counts[table] = con.execute(f'SELECT count(*) FROM serving.marts."{table}"').fetchall()[0][0]
             con.execute(f"COPY (SELECT * FROM build.marts.\"{table}\") TO '{export_dir / (table + '.parquet')}' "
                         f"(FORMAT parquet, KV_METADATA {_parquet_metadata(table, facts)})")
+        _publish_quality(con, verdict.build_id)
         con.execute("""CREATE TABLE serving.meta.publication AS SELECT
             ?::VARCHAR AS build_id, ?::VARCHAR AS run_id, ?::TIMESTAMP AS published_at,
             ?::DATE[] AS source_snapshots, ?::JSON AS source_files, ?::JSON AS check_summary, ?::JSON AS tables""",
@@ -111,6 +112,32 @@ def _publish(paths: KoperasiPaths, verdict: builds.Verdict, *, run_id: str) -> P
                                  f"publication): {e}") from None
     return Publication(verdict.build_id, run_id, published_at.isoformat(), counts, paths.serving_db,
                        paths.exports / "current")
+
+
+# What the stewards' dashboard (Kualitas Data) reads: the file registry (latest entry per file), quarantined
+# rows counted per file and reason (no values, no records: nothing personal), and this build's checks.
+QUALITY_TABLES = {
+    "ingested_files": """
+        SELECT source, file, status, table_kind, snapshot_date, rows_read, rows_loaded, rows_quarantined,
+               rows_skipped, error, CAST(finished_at AS DATE) AS ingested_on, finished_at
+        FROM build.raw.ingested_files
+        QUALIFY row_number() OVER (PARTITION BY source, sha256 ORDER BY finished_at DESC) = 1""",
+    "quarantined_rows": """
+        SELECT f.source, f.file, CAST(f.finished_at AS DATE) AS ingested_on, q.reason, count(q.source_row) AS rows
+        FROM (SELECT * FROM build.raw.ingested_files
+              QUALIFY row_number() OVER (PARTITION BY source, sha256 ORDER BY finished_at DESC) = 1) AS f
+        LEFT JOIN build.raw.quarantine AS q ON q.sha256 = f.sha256 AND q.source = f.source
+        GROUP BY ALL""",
+    "build_checks": """
+        SELECT kind, name, asset, blocking, passed, detail, recorded_at
+        FROM build.quality.build_results WHERE build_id = $build_id""",
+}
+
+
+def _publish_quality(con: duckdb.DuckDBPyConnection, build_id: str) -> None:
+    con.execute("CREATE SCHEMA serving.quality")
+    for table, query in QUALITY_TABLES.items():
+        con.execute(f"CREATE TABLE serving.quality.{table} AS {query}", {"build_id": build_id} if "$" in query else None)
 
 
 def _sql_text(text: str) -> str:
