@@ -10,7 +10,7 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test dev serve bench sample docs docs-serve clean postgres
+.PHONY: install run test dev serve bench sample docs docs-serve clean postgres bi bi-install
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -54,7 +54,19 @@ docs: install
 docs-serve:
 	$(BIN)/python -m http.server --directory $(KOPERASI_HOME)/dbt/docs 8080
 
-test: install
+# Apache Superset in its own locked environment (bi/uv.lock): it pins SQLAlchemy < 2 and pandas < 2.2.
+BI_VENV := $(TOOLS)/bi-venv
+$(BI_VENV)/bin/superset: $(UV) bi/pyproject.toml bi/uv.lock
+	UV_PROJECT_ENVIRONMENT=$(CURDIR)/$(BI_VENV) $(UV) sync --frozen --project bi --python $(PYTHON)
+	@touch $@
+
+bi-install: $(BI_VENV)/bin/superset
+
+# Superset on 127.0.0.1:$KOPERASI_BI_PORT (8088) with the five dashboards; run `make run` first. Ctrl-C stops it.
+bi: install bi-install
+	$(BI_VENV)/bin/python bi/launch.py
+
+test: install bi-install
 	$(BIN)/python -m pytest
 
 dev: install

@@ -121,7 +121,9 @@ def main(argv: list[str] | None = None) -> int:
     port = os.environ.get("KOPERASI_BI_PORT", "8088")
     shown = password if source != "KOPERASI_BI_ADMIN_PASSWORD" else "(KOPERASI_BI_ADMIN_PASSWORD)"
     print(f"Superset:  http://127.0.0.1:{port}/  login {user} / {shown}  (password from {source})")
-    print(f"Database:  {DATABASE_NAME} -> {serving_uri(home)[0].split('@')[-1]}  (read-only)")
+    uri = serving_uri(home)[0]
+    where = f"PostgreSQL {uri.split('@')[-1]} as koperasi_bi" if "@" in uri else uri.split(":///")[-1]
+    print(f"Database:  {DATABASE_NAME} -> {where}  (read-only)")
     print("Dashboards: Ringkasan Koperasi Sumatera Utara, Kesehatan Koperasi, Skenario Koperasi Sekunder, "
           "Cakupan UMKM, Kualitas Data")
     if args.setup_only:

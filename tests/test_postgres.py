@@ -112,7 +112,7 @@ def test_every_mart_matches_the_build_with_keys_comments_and_types(published, se
         assert publication == _serving(home, "SELECT build_id, source_snapshots FROM meta.publication")
 
 
-def test_the_bi_role_reads_marts_and_meta_only(published, server):
+def test_the_bi_role_reads_the_served_schemas_only(published, server):
     home = published
     with psycopg.connect(server.admin_url(), autocommit=True) as admin:
         admin.execute("CREATE TABLE IF NOT EXISTS public.secret (x int)")
@@ -121,9 +121,13 @@ def test_the_bi_role_reads_marts_and_meta_only(published, server):
     with psycopg.connect(_bi(home, server), autocommit=True) as con:
         for statement in ("INSERT INTO marts.dim_region (region_code) VALUES ('9999')", "CREATE TABLE marts.x (a int)",
                           "CREATE TABLE public.x (a int)", "DROP TABLE marts.dim_region", "SELECT * FROM public.secret",
-                          "SELECT * FROM marts_previous.dim_region", "CREATE SCHEMA y"):
+                          "SELECT * FROM marts_previous.dim_region", "SELECT * FROM quality_previous.build_checks",
+                          "CREATE SCHEMA y"):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 con.execute(statement)
+        # the stewards' quality tables are served too (no personal data): file registry, quarantine counts, checks
+        assert con.execute("SELECT count(*) FROM quality.ingested_files").fetchall()[0][0] > 10
+        assert con.execute("SELECT count(*) FROM quality.build_checks WHERE NOT passed").fetchall() == [(0,)]
     with pytest.raises(psycopg.OperationalError):
         psycopg.connect(_bi(home, server).replace(f"{BI_ROLE}:", f"{BI_ROLE}:wrong"), connect_timeout=10)
 

@@ -52,9 +52,13 @@ def pg_type(duckdb_type: str) -> str:
     return _TYPES.get(duckdb_type, "text")
 
 
-def _shapes(serving: duckdb.DuckDBPyConnection) -> list[TableShape]:
+# Served schemas, swapped together: the marts, and the stewards' quality tables (no personal data).
+SERVED_SCHEMAS = ("marts", "quality")
+
+
+def _shapes(serving: duckdb.DuckDBPyConnection, schema: str) -> list[TableShape]:
     rows = serving.execute("SELECT table_name, column_name, data_type FROM information_schema.columns "
-                           "WHERE table_schema = 'marts' ORDER BY table_name, ordinal_position").fetchall()
+                           "WHERE table_schema = ? ORDER BY table_name, ordinal_position", [schema]).fetchall()
     shapes: dict[str, list] = {}
     for table, column, data_type in rows:
         shapes.setdefault(table, []).append((column, pg_type(data_type)))
@@ -80,21 +84,29 @@ def _same(a, b) -> bool:
 
 def publish(url: str, serving_db: Path, publication: dict, *, bi_password: str, version: str,
             facts: DbtFacts | None = None) -> dict[str, int]:
-    """Loads, audits and swaps in the marts of ``serving_db``; returns rows per table."""
+    """Loads, audits and swaps in the marts (and quality tables) of ``serving_db``; returns rows per mart."""
     facts = facts or dbt_facts()
-    new_schema = f"marts_new_{version}"
     with duckdb.connect(str(serving_db), read_only=True) as serving, \
             psycopg.connect(url, autocommit=True) as con, tempfile.TemporaryDirectory() as tmp:
-        shapes = _shapes(serving)
-        for (leftover,) in con.execute("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'marts\\_new\\_%'").fetchall():
-            con.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(leftover)))
-        con.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(new_schema)))
-        counts = {}
-        for shape in shapes:
-            _load(con, serving, shape, new_schema, Path(tmp), facts)
-            counts[shape.name] = _audit(con, serving, shape, new_schema)
-        _constrain(con, new_schema, facts, {s.name for s in shapes})
-        _swap(con, new_schema, publication, bi_password)
+        new_schemas: dict[str, str] = {}
+        counts: dict[str, int] = {}
+        for schema in SERVED_SCHEMAS:
+            for (leftover,) in con.execute("SELECT nspname FROM pg_namespace WHERE nspname LIKE %s",
+                                           [schema + "\\_new\\_%"]).fetchall():
+                con.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(leftover)))
+            shapes = _shapes(serving, schema)
+            if not shapes:
+                continue
+            new_schemas[schema] = new_schema = f"{schema}_new_{version}"
+            con.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(new_schema)))
+            for shape in shapes:
+                _load(con, serving, shape, new_schema, Path(tmp), facts, source_schema=schema)
+                rows = _audit(con, serving, shape, new_schema, source_schema=schema)
+                if schema == "marts":
+                    counts[shape.name] = rows
+            if schema == "marts":
+                _constrain(con, new_schema, facts, {s.name for s in shapes})
+        _swap(con, new_schemas, publication, bi_password)
     return counts
 
 
@@ -118,25 +130,26 @@ def publish_serving_file(url: str, serving_db: Path, *, bi_password: str, versio
     return publish(url, serving_db, publication, bi_password=bi_password, version=version)
 
 
-def _load(con, serving, shape: TableShape, schema: str, tmp: Path, facts: DbtFacts) -> None:
+def _load(con, serving, shape: TableShape, schema: str, tmp: Path, facts: DbtFacts, *, source_schema: str) -> None:
     table = sql.Identifier(schema, shape.name)
     columns = sql.SQL(", ").join(
         sql.SQL("{} {}{}").format(sql.Identifier(c), sql.SQL(t),
-                                  sql.SQL(" NOT NULL" if facts.required(shape.name, c) else ""))
+                                  sql.SQL(" NOT NULL" if source_schema == "marts" and facts.required(shape.name, c)
+                                          else ""))
         for c, t in shape.columns)
     con.execute(sql.SQL("CREATE TABLE {} ({})").format(table, columns))
     csv = tmp / f"{shape.name}.csv"
-    serving.execute(f"COPY marts.\"{shape.name}\" TO '{csv}' (FORMAT csv, HEADER false)")
+    serving.execute(f"COPY {source_schema}.\"{shape.name}\" TO '{csv}' (FORMAT csv, HEADER false)")
     with con.cursor() as cur, cur.copy(sql.SQL("COPY {} FROM STDIN (FORMAT csv)").format(table)) as copy, \
             csv.open("rb") as f:
         while block := f.read(1 << 20):
             copy.write(block)
 
 
-def _audit(con, serving, shape: TableShape, schema: str) -> int:
+def _audit(con, serving, shape: TableShape, schema: str, *, source_schema: str) -> int:
     duck_quote = lambda c: '"' + c.replace('"', '""') + '"'  # noqa: E731
     duck = serving.execute(f"SELECT {_audit_expressions(shape, duck_quote, 'DOUBLE')} "
-                           f"FROM marts.{duck_quote(shape.name)}").fetchall()[0]
+                           f"FROM {source_schema}.{duck_quote(shape.name)}").fetchall()[0]
     pg_exprs = sql.SQL(_audit_expressions(shape, lambda c: sql.Identifier(c).as_string(con), "double precision"))
     pg = con.execute(sql.SQL("SELECT {} FROM {}").format(pg_exprs, sql.Identifier(schema, shape.name))).fetchall()[0]
     if not all(_same(a, b) for a, b in zip(duck, pg)):
@@ -176,12 +189,12 @@ META_DDL = """CREATE TABLE IF NOT EXISTS meta.publication (
 SWAP_ATTEMPTS = 20
 
 
-def _swap(con, new_schema: str, publication: dict, bi_password: str) -> None:
+def _swap(con, new_schemas: dict[str, str], publication: dict, bi_password: str) -> None:
     """Swaps in one transaction; retried when it loses a deadlock against a reader (the reader goes on)."""
     for attempt in range(1, SWAP_ATTEMPTS + 1):
         try:
             with con.transaction():
-                _swap_once(con, new_schema, publication, bi_password)
+                _swap_once(con, new_schemas, publication, bi_password)
             return
         except (psycopg.errors.DeadlockDetected, psycopg.errors.LockNotAvailable):
             if attempt == SWAP_ATTEMPTS:
@@ -195,24 +208,27 @@ def _lock_served(con) -> None:
     con.execute("SET LOCAL lock_timeout = '30s'")
     served = con.execute("""SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c
                             JOIN pg_namespace n ON n.oid = c.relnamespace
-                            WHERE c.relkind = 'r' AND (n.nspname = 'marts' OR (n.nspname = 'meta'
-                                  AND c.relname = 'publication'))
+                            WHERE c.relkind = 'r' AND (n.nspname IN ('marts', 'quality')
+                                  OR (n.nspname = 'meta' AND c.relname = 'publication'))
                             ORDER BY n.nspname = 'meta' DESC, c.relname""").fetchall()
     for (table,) in served:
         con.execute(sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(sql.SQL(table)))
 
 
-def _swap_once(con, new_schema: str, publication: dict, bi_password: str) -> None:
+def _swap_once(con, new_schemas: dict[str, str], publication: dict, bi_password: str) -> None:
     _lock_served(con)
-    con.execute("DROP SCHEMA IF EXISTS marts_previous CASCADE")
-    if con.execute("SELECT 1 FROM pg_namespace WHERE nspname = 'marts'").fetchall():
-        con.execute("ALTER SCHEMA marts RENAME TO marts_previous")
-        if con.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [BI_ROLE]).fetchall():
-            # grants travel with a renamed schema: BI reads the current marts only
-            con.execute(sql.SQL("REVOKE ALL ON ALL TABLES IN SCHEMA marts_previous FROM {}").format(
-                sql.Identifier(BI_ROLE)))
-            con.execute(sql.SQL("REVOKE ALL ON SCHEMA marts_previous FROM {}").format(sql.Identifier(BI_ROLE)))
-    con.execute(sql.SQL("ALTER SCHEMA {} RENAME TO marts").format(sql.Identifier(new_schema)))
+    for schema, new_schema in new_schemas.items():
+        previous = f"{schema}_previous"
+        con.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(previous)))
+        if con.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", [schema]).fetchall():
+            con.execute(sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(sql.Identifier(schema), sql.Identifier(previous)))
+            if con.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [BI_ROLE]).fetchall():
+                # grants travel with a renamed schema: BI reads the current publication only
+                con.execute(sql.SQL("REVOKE ALL ON ALL TABLES IN SCHEMA {} FROM {}").format(
+                    sql.Identifier(previous), sql.Identifier(BI_ROLE)))
+                con.execute(sql.SQL("REVOKE ALL ON SCHEMA {} FROM {}").format(
+                    sql.Identifier(previous), sql.Identifier(BI_ROLE)))
+        con.execute(sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(sql.Identifier(new_schema), sql.Identifier(schema)))
     con.execute("CREATE SCHEMA IF NOT EXISTS meta")
     con.execute(META_DDL)
     con.execute("DELETE FROM meta.publication")
@@ -220,16 +236,16 @@ def _swap_once(con, new_schema: str, publication: dict, bi_password: str) -> Non
                 [publication["build_id"], publication["run_id"], publication["published_at"],
                  publication["source_snapshots"], json.dumps(publication["source_files"]),
                  json.dumps(publication["check_summary"]), json.dumps(publication["tables"])])
-    _grant_reader(con, bi_password)
+    _grant_reader(con, bi_password, ["marts", "meta", *(s for s in new_schemas if s != "marts")])
 
 
-def _grant_reader(con, password: str) -> None:
-    """The BI login: read-only, on marts and meta only, never superuser."""
+def _grant_reader(con, password: str, schemas: list[str]) -> None:
+    """The BI login: read-only, on the served schemas only (marts, meta, quality), never superuser."""
     exists = con.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [BI_ROLE]).fetchall()
     verb = "ALTER" if exists else "CREATE"
     con.execute(sql.SQL(verb + " ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT PASSWORD {}").format(
         sql.Identifier(BI_ROLE), sql.Literal(password)))
-    for schema in ("marts", "meta"):
+    for schema in schemas:
         con.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(sql.Identifier(schema), sql.Identifier(BI_ROLE)))
         con.execute(sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}").format(
             sql.Identifier(schema), sql.Identifier(BI_ROLE)))
