@@ -95,3 +95,16 @@ def test_dirty_sample_quarantines_every_defect_and_marts_still_build(tmp_path, d
             assert "total_mismatch" in warnings
         else:
             assert (defect["file"], defect["row"]) in quarantined, defect
+    # the stewards' dashboard tables in the serving file: every quarantined row counted per file and reason, the
+    # reasons and rejections in the stewards' Indonesian wording, no values
+    with duckdb.connect(str(paths.serving_db), read_only=True) as con:
+        per_reason = con.execute("SELECT sum(rows) FROM quality.quarantined_rows").fetchall()[0][0]
+        reasons = {r for (r,) in con.execute("SELECT alasan FROM quality.quarantined_rows WHERE rows > 0").fetchall()}
+        explained = con.execute("SELECT file, keterangan FROM quality.ingested_files "
+                                "WHERE status = 'rejected'").fetchall()
+        columns = {c for (c,) in con.execute("SELECT column_name FROM information_schema.columns "
+                                             "WHERE table_schema = 'quality'").fetchall()}
+    assert per_reason == len(quarantined)
+    assert "kabupaten/kota tidak dikenal" in reasons and all(r and "_" not in r for r in reasons), reasons
+    assert {f for f, _ in explained} == rejected and all(k and ("berkas" in k or "judul" in k) for _, k in explained)
+    assert not columns & {"record", "message", "cooperative_nik", "member_key"}, "counts only, no values"

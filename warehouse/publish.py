@@ -115,15 +115,20 @@ def _publish(paths: KoperasiPaths, verdict: builds.Verdict, *, run_id: str) -> P
 
 
 # What the stewards' dashboard (Kualitas Data) reads: the file registry (latest entry per file), quarantined
-# rows counted per file and reason (no values, no records: nothing personal), and this build's checks.
+# rows counted per file and reason (no values, no records: nothing personal), and this build's checks. Reasons
+# and rejections also in the stewards' Indonesian wording (stewards/texts.py, the one place for it).
 QUALITY_TABLES = {
     "ingested_files": """
         SELECT source, file, status, table_kind, snapshot_date, rows_read, rows_loaded, rows_quarantined,
-               rows_skipped, error, CAST(finished_at AS DATE) AS ingested_on, finished_at
+               rows_skipped, error, CAST(finished_at AS DATE) AS ingested_on, finished_at,
+               CASE status WHEN 'rejected' THEN indonesian_rejection(error)
+                           WHEN 'failed_checks' THEN 'gagal pemeriksaan: lihat laporan kualitas (koperasi quality)'
+               END AS keterangan
         FROM build.raw.ingested_files
         QUALIFY row_number() OVER (PARTITION BY source, sha256 ORDER BY finished_at DESC) = 1""",
     "quarantined_rows": """
-        SELECT f.source, f.file, CAST(f.finished_at AS DATE) AS ingested_on, q.reason, count(q.source_row) AS rows
+        SELECT f.source, f.file, CAST(f.finished_at AS DATE) AS ingested_on, q.reason,
+               indonesian_reason(q.reason) AS alasan, count(q.source_row) AS rows
         FROM (SELECT * FROM build.raw.ingested_files
               QUALIFY row_number() OVER (PARTITION BY source, sha256 ORDER BY finished_at DESC) = 1) AS f
         LEFT JOIN build.raw.quarantine AS q ON q.sha256 = f.sha256 AND q.source = f.source
@@ -135,6 +140,10 @@ QUALITY_TABLES = {
 
 
 def _publish_quality(con: duckdb.DuckDBPyConnection, build_id: str) -> None:
+    from stewards import texts
+
+    con.create_function("indonesian_reason", texts.reason_label, ["VARCHAR"], "VARCHAR")
+    con.create_function("indonesian_rejection", texts.rejection, ["VARCHAR"], "VARCHAR")
     con.execute("CREATE SCHEMA serving.quality")
     for table, query in QUALITY_TABLES.items():
         con.execute(f"CREATE TABLE serving.quality.{table} AS {query}", {"build_id": build_id} if "$" in query else None)
