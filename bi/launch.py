@@ -90,7 +90,7 @@ def setup(home: Path, env: dict) -> tuple[str, str, str]:
     user, password, source = admin_login(bi_home)
     _superset(env, "db", "upgrade")
     users = _superset(env, "fab", "list-users")
-    if f"username:{user} " in users.replace("| ", " ").replace(" |", " ") or f"username:{user}" in users:
+    if f"username:{user} |" in users:  # `fab list-users` prints "username:admin | email:..."
         _superset(env, "fab", "reset-password", "--username", user, "--password", password)
     else:
         _superset(env, "fab", "create-admin", "--username", user, "--firstname", "Admin", "--lastname", "Koperasi",

@@ -145,13 +145,20 @@ def newest_loaded_at(con: duckdb.DuckDBPyConnection, source: str) -> datetime | 
                        [source]).fetchall()[0][0]
 
 
+def latest_files() -> str:
+    """The registry's latest entry under each file name: a corrected file given the same name replaces what
+    became of the earlier one."""
+    return """
+        SELECT * FROM raw.ingested_files
+        QUALIFY row_number() OVER (PARTITION BY source, file ORDER BY finished_at DESC) = 1"""
+
+
 def files_not_loaded(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str, str]]:
     """(source, file, status, why) of the files that failed their checks or could not be read, by the latest
     entry under each name: a corrected file given the same name no longer counts as withdrawn."""
     return con.execute(f"""
-        SELECT source, file, status, coalesce(error, '') FROM raw.ingested_files
-        QUALIFY row_number() OVER (PARTITION BY source, file ORDER BY finished_at DESC) = 1
-            AND status IN ('{FAILED_CHECKS}', '{REJECTED}')
+        SELECT source, file, status, coalesce(error, '') FROM ({latest_files()})
+        WHERE status IN ('{FAILED_CHECKS}', '{REJECTED}')
         ORDER BY source, file""").fetchall()
 
 

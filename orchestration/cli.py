@@ -111,7 +111,7 @@ def _postgres(args: argparse.Namespace) -> int:
     admin = server.admin_url()
     print(f"PostgreSQL running on 127.0.0.1:{server.port} ({server.data})")
     print(f"  publish to it:   export KOPERASI_POSTGRES_URL='{admin}'")
-    print(f"  BI tools:        {bi_url(admin, bi_password(paths.home))}  (read-only: schemas marts and meta)")
+    print(f"  BI tools:        {bi_url(admin, bi_password(paths.home))}  (read-only: schemas marts, meta and quality)")
     return 0
 
 

@@ -236,5 +236,5 @@ def republish(paths: KoperasiPaths) -> int:
         return EXIT_FAILED
     print(f"published build {result.build_id} ({len(result.tables)} tables) to {result.serving_db} and {result.exports}")
     if os.environ.get("KOPERASI_POSTGRES_URL"):
-        print("  and to PostgreSQL (KOPERASI_POSTGRES_URL): schemas marts and meta, read by koperasi_bi")
+        print("  and to PostgreSQL (KOPERASI_POSTGRES_URL): schemas marts, meta and quality, read by koperasi_bi")
     return EXIT_OK

@@ -62,27 +62,6 @@ def service_home(paths: KoperasiPaths) -> Path:
     return paths.home / "dagster-service"
 
 
-def _database_url(url: str, database: str) -> str:
-    """The same server and login as ``url``, another database (a URL: SQLAlchemy reads it)."""
-    from urllib.parse import quote
-
-    from psycopg.conninfo import conninfo_to_dict
-
-    info = conninfo_to_dict(url)
-    auth = quote(info.get("user", ""), safe="")
-    if info.get("password"):
-        auth += ":" + quote(info["password"], safe="")
-    return f"postgresql://{auth}@{info.get('host', '127.0.0.1')}:{info.get('port', 5432)}/{database}"
-
-
-def _ensure_database(url: str, database: str) -> None:
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as con:
-        if not con.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database]).fetchall():
-            con.execute(f'CREATE DATABASE "{database}"')
-
-
 def prepare(paths: KoperasiPaths, *, host: str, port: int) -> ServiceConfig:
     """PostgreSQL up, the Dagster database and instance configuration in place."""
     from warehouse.postgres_publish import bi_password, bi_url
@@ -95,9 +74,10 @@ def prepare(paths: KoperasiPaths, *, host: str, port: int) -> ServiceConfig:
         pg.start(local)
         url = local.admin_url()
         local = local if started else None
-    dagster_url = os.environ.get("KOPERASI_DAGSTER_POSTGRES_URL") or _database_url(url, DAGSTER_DATABASE)
-    if not os.environ.get("KOPERASI_DAGSTER_POSTGRES_URL"):
-        _ensure_database(url, DAGSTER_DATABASE)
+    dagster_url = os.environ.get("KOPERASI_DAGSTER_POSTGRES_URL")
+    if not dagster_url:
+        pg.ensure_database(url, DAGSTER_DATABASE)
+        dagster_url = pg.login_url(url, database=DAGSTER_DATABASE)
     home = service_home(paths)
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
@@ -207,16 +187,18 @@ def serve(paths: KoperasiPaths, *, host: str = "127.0.0.1", port: int = 3000) ->
         env = _service_env(paths, config, mark)
         logs = paths.home / "logs"
         logs.mkdir(parents=True, exist_ok=True)
+        started: dict[str, subprocess.Popen] = {}
         for name, command in _commands(host, port).items():
             log = (logs / f"{name}.log").open("ab")
-            children.append(subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                             start_new_session=True, cwd=Path(__file__).resolve().parent.parent))
+            started[name] = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                             start_new_session=True, cwd=Path(__file__).resolve().parent.parent)
+            children.append(started[name])
         print(f"Dagster UI:        {config.ui}  (inbox sensor and nightly schedule on; logs in {logs})")
         print(f"Inbox:             {paths.inbox}  (new exports are picked up within a minute)")
-        print(f"BI (PostgreSQL):   {config.bi_url}  (read-only: schemas marts and meta)")
+        print(f"BI (PostgreSQL):   {config.bi_url}  (read-only: schemas marts, meta and quality)")
         print("Stop with Ctrl-C.", flush=True)
         while not stopping:
-            for name, child in zip(("dagster-daemon", "dagster-webserver"), children):
+            for name, child in started.items():
                 if child.poll() is not None:
                     print(f"{name} exited with {child.returncode}; stopping (see {logs / (name + '.log')})",
                           file=sys.stderr)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from ingestion.landing import FAILED_CHECKS, LOADED, REJECTED, open_quarantine
+from ingestion.landing import FAILED_CHECKS, LOADED, REJECTED, latest_files, open_quarantine
 from stewards import texts
 from warehouse import builds
 
@@ -126,11 +126,10 @@ def _failures_count(detail: str | None) -> int | None:
 
 
 def _files(con, report: Report) -> None:
-    files = _rows(con, """
+    files = _rows(con, f"""
         SELECT source, file, sha256, status, coalesce(error, ''), rows_read, rows_loaded, rows_quarantined, snapshot_date,
                CAST(coalesce(warnings, '[]') AS VARCHAR)
-        FROM raw.ingested_files
-        QUALIFY row_number() OVER (PARTITION BY source, file ORDER BY finished_at DESC) = 1
+        FROM ({latest_files()})
         ORDER BY status = 'loaded', source, snapshot_date NULLS LAST, file""")
     checks = {}
     for file, severity, passed, observed, details in _rows(con, """

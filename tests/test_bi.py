@@ -20,6 +20,7 @@ import duckdb
 import pytest
 
 from warehouse import postgres_server as pg
+from debian import debian_program
 from warehouse.paths import KoperasiPaths
 
 pytestmark = [pytest.mark.e2e, pytest.mark.bi]
@@ -122,9 +123,7 @@ def _photograph(superset: Superset, folder: Path) -> dict:
 
 
 def _chromium() -> str:
-    from test_data_docs import _chromium as install_chromium
-
-    return install_chromium()
+    return debian_program("chromium", "chromium")
 
 
 def _check_screenshots(report: dict, folder: Path) -> None:

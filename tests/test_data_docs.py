@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 from PIL import Image
+
+from debian import debian_program
 
 from expectations import checks
 from expectations.runner import data_docs_dir
@@ -21,14 +22,7 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
 
 
 def _chromium() -> str:
-    """Debian's chromium, installed here when missing (the test setup owns its dependencies)."""
-    found = shutil.which("chromium")
-    if found:
-        return found
-    subprocess.run(["apt-get", "update", "-qq"], check=True, timeout=600)
-    subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True, timeout=900,
-                   env={"DEBIAN_FRONTEND": "noninteractive", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"})
-    return shutil.which("chromium") or "/usr/bin/chromium"
+    return debian_program("chromium", "chromium")
 
 
 def _render(page: Path, tmp_path: Path) -> str:

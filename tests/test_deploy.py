@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-import shutil
 import stat
 import subprocess
 from pathlib import Path
 
+from debian import debian_program
+
 ROOT = Path(__file__).resolve().parent.parent
 UNITS = {"koperasi-postgres.service", "koperasi-dagster-daemon.service", "koperasi-dagster-webserver.service",
          "koperasi-backup.service", "koperasi-backup.timer"}
-
-
-def _systemd_analyze() -> str:
-    """Debian's systemd-analyze (package systemd), installed here when missing, like chromium for the Data Docs."""
-    found = shutil.which("systemd-analyze")
-    if found:
-        return found
-    subprocess.run(["apt-get", "update", "-qq"], check=True, timeout=600)
-    subprocess.run(["apt-get", "install", "-y", "-qq", "systemd"], check=True, timeout=900,
-                   env={"DEBIAN_FRONTEND": "noninteractive", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"})
-    return shutil.which("systemd-analyze") or "/usr/bin/systemd-analyze"
 
 
 def _install(tmp_path: Path) -> tuple[Path, Path]:
@@ -50,7 +40,7 @@ def test_the_units_pass_systemd_analyze_verify(tmp_path):
         assert "@ROOT@" not in text and "@ENV_FILE@" not in text
         if unit.suffix == ".service":
             assert f"EnvironmentFile={env_file}" in text
-    analyze = _systemd_analyze()
+    analyze = debian_program("systemd-analyze", "systemd")
     result = subprocess.run([analyze, "verify", "--man=no", *sorted(p.name for p in unit_dir.iterdir())],
                             cwd=unit_dir, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr

@@ -254,13 +254,9 @@ def _grant_reader(con, password: str, schemas: list[str]) -> None:
 
 def bi_url(url: str, password: str) -> str:
     """The connection string a BI tool uses: the same server and database, as koperasi_bi."""
-    from urllib.parse import quote
+    from warehouse.postgres_server import login_url
 
-    from psycopg.conninfo import conninfo_to_dict
-
-    info = conninfo_to_dict(url)
-    return (f"postgresql://{BI_ROLE}:{quote(password, safe='')}@{info.get('host', '127.0.0.1')}:{info.get('port', 5432)}/"
-            f"{info.get('dbname', 'postgres')}")
+    return login_url(url, user=BI_ROLE, password=password)
 
 
 def bi_password(home: Path) -> str:

@@ -132,6 +132,30 @@ def _initdb(server: LocalServer) -> None:
         shutil.chown(server.password_file, "root", "root")
 
 
+def login_url(url: str, *, user: str | None = None, password: str | None = None, database: str | None = None) -> str:
+    """The same server as ``url`` (a URL or a libpq string), with another login and/or database, as a URL (what
+    BI tools and SQLAlchemy read)."""
+    from urllib.parse import quote
+
+    from psycopg.conninfo import conninfo_to_dict
+
+    info = conninfo_to_dict(url)
+    user = user or info.get("user", "")
+    password = password if password is not None else info.get("password")
+    auth = quote(user, safe="") + (":" + quote(password, safe="") if password else "")
+    return (f"postgresql://{auth}@{info.get('host', '127.0.0.1')}:{info.get('port', 5432)}/"
+            f"{database or info.get('dbname', 'postgres')}")
+
+
+def ensure_database(url: str, database: str) -> None:
+    """Creates ``database`` on the server of ``url`` when it is missing."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as con:
+        if not con.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database]).fetchall():
+            con.execute(f'CREATE DATABASE "{database}"')
+
+
 def start(server: LocalServer) -> None:
     """Creates the cluster when there is none, starts it, and creates the ``koperasi`` database."""
     if not (server.data / "PG_VERSION").exists():
@@ -145,15 +169,7 @@ def start(server: LocalServer) -> None:
     if result.returncode != 0:
         log = server.log.read_text(errors="replace")[-1500:] if server.log.exists() else ""
         raise PostgresError(f"PostgreSQL did not start on port {server.port}: {result.stderr.strip()} {log}")
-    _ensure_database(server)
-
-
-def _ensure_database(server: LocalServer) -> None:
-    import psycopg
-
-    with psycopg.connect(server.admin_url("postgres"), autocommit=True) as con:
-        if not con.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE]).fetchall():
-            con.execute(f"CREATE DATABASE {DATABASE}")
+    ensure_database(server.admin_url("postgres"), DATABASE)
 
 
 def stop(server: LocalServer) -> None:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import duckdb
 
+from ingestion import landing
 from warehouse import builds
 from warehouse.dbt_contract import DbtFacts, dbt_facts
 from warehouse.paths import KoperasiPaths
@@ -114,29 +115,30 @@ def _publish(paths: KoperasiPaths, verdict: builds.Verdict, *, run_id: str) -> P
                        paths.exports / "current")
 
 
-# What the stewards' dashboard (Kualitas Data) reads: the file registry (latest entry per file), quarantined
-# rows counted per file and reason (no values, no records: nothing personal), and this build's checks. Reasons
-# and rejections also in the stewards' Indonesian wording (stewards/texts.py, the one place for it).
-QUALITY_TABLES = {
-    "ingested_files": """
-        SELECT source, file, status, table_kind, snapshot_date, rows_read, rows_loaded, rows_quarantined,
-               rows_skipped, error, CAST(finished_at AS DATE) AS ingested_on, finished_at,
-               CASE status WHEN 'rejected' THEN indonesian_rejection(error)
-                           WHEN 'failed_checks' THEN 'gagal pemeriksaan: lihat laporan kualitas (koperasi quality)'
-               END AS keterangan
-        FROM build.raw.ingested_files
-        QUALIFY row_number() OVER (PARTITION BY source, sha256 ORDER BY finished_at DESC) = 1""",
-    "quarantined_rows": """
-        SELECT f.source, f.file, CAST(f.finished_at AS DATE) AS ingested_on, q.reason,
-               indonesian_reason(q.reason) AS alasan, count(q.source_row) AS rows
-        FROM (SELECT * FROM build.raw.ingested_files
-              QUALIFY row_number() OVER (PARTITION BY source, sha256 ORDER BY finished_at DESC) = 1) AS f
-        LEFT JOIN build.raw.quarantine AS q ON q.sha256 = f.sha256 AND q.source = f.source
-        GROUP BY ALL""",
-    "build_checks": """
-        SELECT kind, name, asset, blocking, passed, detail, recorded_at
-        FROM build.quality.build_results WHERE build_id = $build_id""",
-}
+def _quality_tables(build_id: str) -> dict[str, str]:
+    """What the stewards' dashboard (Kualitas Data) reads, by the rules the stewards' report uses
+    (``ingestion.landing``: the latest entry under each file name, the quarantine nobody has fixed yet): the file
+    registry, quarantined rows counted per file and reason (no values, no records: nothing personal), and this
+    build's checks. Reasons and rejections in the stewards' Indonesian wording (stewards/texts.py)."""
+    return {
+        "ingested_files": f"""
+            SELECT source, file, status, table_kind, snapshot_date, rows_read, rows_loaded, rows_quarantined,
+                   rows_skipped, error, CAST(finished_at AS DATE) AS ingested_on, finished_at,
+                   CASE status WHEN '{landing.REJECTED}' THEN indonesian_rejection(error)
+                               WHEN '{landing.FAILED_CHECKS}'
+                               THEN 'gagal pemeriksaan: lihat laporan kualitas (koperasi quality)'
+                   END AS keterangan
+            FROM ({landing.latest_files()})""",
+        "quarantined_rows": f"""
+            SELECT f.source, f.file, CAST(f.finished_at AS DATE) AS ingested_on, q.reason,
+                   indonesian_reason(q.reason) AS alasan, count(q.source_row) AS rows
+            FROM ({landing.latest_files()}) AS f
+            LEFT JOIN ({landing.open_quarantine()}) AS q ON q.sha256 = f.sha256 AND q.source = f.source
+            GROUP BY ALL""",
+        "build_checks": f"""
+            SELECT kind, name, asset, blocking, passed, detail, recorded_at
+            FROM build.quality.build_results WHERE build_id = '{build_id.replace("'", "''")}'""",
+    }
 
 
 def _publish_quality(con: duckdb.DuckDBPyConnection, build_id: str) -> None:
@@ -145,8 +147,12 @@ def _publish_quality(con: duckdb.DuckDBPyConnection, build_id: str) -> None:
     con.create_function("indonesian_reason", texts.reason_label, ["VARCHAR"], "VARCHAR")
     con.create_function("indonesian_rejection", texts.rejection, ["VARCHAR"], "VARCHAR")
     con.execute("CREATE SCHEMA serving.quality")
-    for table, query in QUALITY_TABLES.items():
-        con.execute(f"CREATE TABLE serving.quality.{table} AS {query}", {"build_id": build_id} if "$" in query else None)
+    con.execute("USE build")  # the registry's queries name raw.* and quality.* of the build database
+    try:
+        for table, query in _quality_tables(build_id).items():
+            con.execute(f"CREATE TABLE serving.quality.{table} AS {query}")
+    finally:
+        con.execute("USE memory")
 
 
 def _sql_text(text: str) -> str:
