@@ -44,6 +44,7 @@ run: sample
 	@echo "  $(BIN)/koperasi quality         the stewards' quality report (Bahasa Indonesia); --html for a web page"
 	@echo "  make dev                           Dagster UI at http://127.0.0.1:$(DEV_PORT) (inbox sensor and schedule off)"
 	@echo "  make serve                         the service: PostgreSQL for BI tools, Dagster UI, inbox sensor and schedule on"
+	@echo "  make bi                            the dashboards in Apache Superset at http://127.0.0.1:8088"
 	@echo "  BI tools read                      $(KOPERASI_HOME)/warehouse/serving.duckdb (read-only) or $(KOPERASI_HOME)/exports/current/*.parquet"
 
 # dbt docs (models, columns, lineage, exposures) as a static site; view with `make docs-serve`.
