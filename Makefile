@@ -16,8 +16,10 @@ $(UV):
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check "uv==0.13.9"
 
+# Bytecode is compiled at install time: with PYTHONDONTWRITEBYTECODE (common in containers) every start would
+# otherwise compile Dagster, dbt and GX from source again (~5 s per command on 2 cores).
 $(BIN)/koperasi: $(UV) pyproject.toml uv.lock
-	$(UV) sync --frozen --all-extras --python $(PYTHON)
+	$(UV) sync --frozen --all-extras --compile-bytecode --python $(PYTHON)
 	@touch $@
 
 # The CSS, JavaScript and fonts of the Data Docs, pinned in datadocs/package-lock.json (npm registry).
@@ -28,7 +30,9 @@ $(DATADOCS)/node_modules/.package-lock.json: datadocs/package.json datadocs/pack
 	cd $(DATADOCS) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	@touch $@
 
+# The dbt manifest the Dagster code location is defined from (parsed only when missing or stale).
 install: $(BIN)/koperasi $(DATADOCS)/node_modules/.package-lock.json
+	@$(BIN)/koperasi prepare
 
 sample: install
 	@if [ -z "$$(ls -A $(KOPERASI_HOME)/inbox 2>/dev/null)" ]; then $(BIN)/koperasi sample; \
@@ -58,7 +62,7 @@ docs-serve:
 # Apache Superset in its own locked environment (bi/uv.lock): it pins SQLAlchemy < 2 and pandas < 2.2.
 BI_VENV := $(TOOLS)/bi-venv
 $(BI_VENV)/bin/superset: $(UV) bi/pyproject.toml bi/uv.lock
-	UV_PROJECT_ENVIRONMENT=$(CURDIR)/$(BI_VENV) $(UV) sync --frozen --project bi --python $(PYTHON)
+	UV_PROJECT_ENVIRONMENT=$(CURDIR)/$(BI_VENV) $(UV) sync --frozen --compile-bytecode --project bi --python $(PYTHON)
 	@touch $@
 
 bi-install: $(BI_VENV)/bin/superset

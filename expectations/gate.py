@@ -16,8 +16,8 @@ from pathlib import Path
 
 import duckdb
 
-from expectations import checks, history
-from expectations.runner import ExpectationOutcome, SuiteOutcome
+from expectations import checks, gx_loader, history
+from expectations.runner import ExpectationOutcome, SuiteOutcome, data_docs_batch
 from expectations.suites import ERROR
 from ingestion import landing, privacy
 from ingestion.api import IngestResult, file_sha256, ingest_file, snapshot_date_from_name
@@ -126,9 +126,12 @@ def admit_file(con: duckdb.DuckDBPyConnection, path: Path, source: str, paths: K
 def admit_files(con: duckdb.DuckDBPyConnection, files: list[Path], source: str, paths: KoperasiPaths,
                 **kwargs) -> list[Admission]:
     """Several files in order; ODS files in snapshot-date order, so each is compared with the one before."""
+    if files:
+        gx_loader.preload()  # GX is imported while the first file is read and loaded
     if source == "ods":
         files = sorted(files, key=lambda p: snapshot_date_from_name(p.name) or date.min)  # stable: else as given
-    return [admit_file(con, path, source, paths, **kwargs) for path in files]
+    with data_docs_batch():  # the Data Docs are rendered once for all the files
+        return [admit_file(con, path, source, paths, **kwargs) for path in files]
 
 
 @dataclass

@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-os.environ.setdefault("TQDM_DISABLE", "1")
+from expectations.data_docs import make_offline
+from expectations.gx_loader import gx as _gx
+from expectations.suites import ERROR, WARNING
 
-import great_expectations as gx  # noqa: E402
-import pandas as pd  # noqa: E402
-from great_expectations.core.run_identifier import RunIdentifier  # noqa: E402
-from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: E402
-from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier  # noqa: E402
-
-from expectations.data_docs import make_offline  # noqa: E402
-
-from expectations.suites import ERROR, WARNING  # noqa: E402
+if TYPE_CHECKING:
+    import pandas as pd
 
 DATASOURCE = "warehouse"
 
@@ -62,7 +58,9 @@ class SuiteOutcome:
 
 @lru_cache(maxsize=None)
 def _context(quality_dir: str):
-    context = gx.get_context(mode="file", project_root_dir=quality_dir)
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = _gx().get_context(mode="file", project_root_dir=quality_dir)
     context.variables.progress_bars = ProgressBarsConfig(globally=False)  # no bars in run logs
     return context
 
@@ -95,6 +93,10 @@ def validate(quality_dir: Path, suite_name: str, expectations: list, frame: pd.D
              data_asset: str | None = None) -> SuiteOutcome:
     """Validates one frame; results go to the Data Docs site under ``quality_dir``, named after ``data_asset``
     (the file or mart validated; GX's pandas source knows no name for a frame)."""
+    gx = _gx()
+    from great_expectations.core.run_identifier import RunIdentifier
+    from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
+
     context = _context(str(quality_dir))
     source = context.data_sources.add_or_update_pandas(DATASOURCE)
     asset = next((a for a in source.assets if a.name == suite_name), None) or source.add_dataframe_asset(suite_name)
@@ -110,8 +112,11 @@ def validate(quality_dir: Path, suite_name: str, expectations: list, frame: pd.D
     key, validation = next(iter(run.run_results.items()))
     validation.meta["batch_spec"] = {**validation.meta.get("batch_spec", {}), "data_asset_name": name}
     context.validation_results_store.set(key, validation)
-    context.build_data_docs(resource_identifiers=[key, ExpectationSuiteIdentifier(name=suite_name)])
-    make_offline(data_docs_dir(quality_dir))
+    pages = [key, ExpectationSuiteIdentifier(name=suite_name)]
+    if _docs_batch is not None:
+        _docs_batch.setdefault(str(quality_dir), []).extend(pages)
+    else:
+        _render_data_docs(quality_dir, pages)
     outcome = SuiteOutcome(suite_name)
     for result in validation.results:
         config = result.expectation_config
@@ -122,6 +127,33 @@ def validate(quality_dir: Path, suite_name: str, expectations: list, frame: pd.D
             unexpected=[_plain(v) for v in ((result.result or {}).get("partial_unexpected_list") or [])[:10]],
             unexpected_count=(result.result or {}).get("unexpected_count")))
     return outcome
+
+
+# Validations waiting to be rendered into the Data Docs, per quality folder, while a batch is open.
+_docs_batch: dict[str, list] | None = None
+
+
+@contextmanager
+def data_docs_batch() -> Iterator[None]:
+    """Validations inside the block are rendered into the Data Docs once, when it ends (also when it fails):
+    rendering rebuilds the site's index, which costs ~0.2-0.4 s a time and grows with the history kept."""
+    global _docs_batch
+    if _docs_batch is not None:  # nested: the outer block renders
+        yield
+        return
+    _docs_batch = {}
+    try:
+        yield
+    finally:
+        pending, _docs_batch = _docs_batch, None
+        for quality_dir, pages in pending.items():
+            _render_data_docs(Path(quality_dir), pages)
+
+
+def _render_data_docs(quality_dir: Path, pages: list) -> None:
+    unique = {page.to_tuple(): page for page in pages}  # a suite validated twice is rendered once
+    _context(str(quality_dir)).build_data_docs(resource_identifiers=list(unique.values()))
+    make_offline(data_docs_dir(quality_dir))
 
 
 def data_docs_dir(quality_dir: Path) -> Path:

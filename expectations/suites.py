@@ -3,16 +3,16 @@
 
 from __future__ import annotations
 
-import great_expectations.expectations as gxe
-
+from expectations.gx_loader import gx
 from ingestion.regions import regions
 
 ERROR, WARNING = "error", "warning"
 NIP_LIKE = r"(?<!\d)\d{18}(?!\d)"
 
 
-def _e(expectation_cls, severity: str = ERROR, **kwargs):
-    return expectation_cls(meta={"severity": severity}, **kwargs)
+def _e(expectation: str, severity: str = ERROR, **kwargs):
+    """One expectation by its GX class name; GX is imported when a suite is built, not when this module is."""
+    return getattr(gx().expectations, expectation)(meta={"severity": severity}, **kwargs)
 
 
 def region_codes() -> list[str]:
@@ -22,21 +22,21 @@ def region_codes() -> list[str]:
 def ods_snapshot(snapshot_year: int, previous: dict | None, limits: dict) -> list:
     """One ODS snapshot: row-level rules, then batch-level comparisons with the previous snapshot."""
     suite = [
-        _e(gxe.ExpectColumnValuesToMatchRegex, column="cooperative_nik", regex=r"^\d{16}$"),
-        _e(gxe.ExpectColumnValuesToBeUnique, column="cooperative_nik"),
-        _e(gxe.ExpectColumnValuesToBeInSet, column="region_code", value_set=region_codes()),
-        _e(gxe.ExpectColumnValuesToBeBetween, column="members_male", min_value=0),
-        _e(gxe.ExpectColumnValuesToBeBetween, column="members_female", min_value=0),
-        *[_e(gxe.ExpectColumnValuesToBeBetween, column=c, min_value=0)
+        _e("ExpectColumnValuesToMatchRegex", column="cooperative_nik", regex=r"^\d{16}$"),
+        _e("ExpectColumnValuesToBeUnique", column="cooperative_nik"),
+        _e("ExpectColumnValuesToBeInSet", column="region_code", value_set=region_codes()),
+        _e("ExpectColumnValuesToBeBetween", column="members_male", min_value=0),
+        _e("ExpectColumnValuesToBeBetween", column="members_female", min_value=0),
+        *[_e("ExpectColumnValuesToBeBetween", column=c, min_value=0)
           for c in ("own_capital", "external_capital", "assets", "business_volume")],
-        _e(gxe.ExpectColumnValuesToBeBetween, column="last_rat_year", min_value=1945, max_value=snapshot_year),
+        _e("ExpectColumnValuesToBeBetween", column="last_rat_year", min_value=1945, max_value=snapshot_year),
     ]
     if previous:
         change, members_change = limits["cooperative_count_change_max"], limits["member_total_change_max"]
         suite += [
-            _e(gxe.ExpectTableRowCountToBeBetween, min_value=int(previous["cooperatives"] * (1 - change)),
+            _e("ExpectTableRowCountToBeBetween", min_value=int(previous["cooperatives"] * (1 - change)),
                max_value=int(previous["cooperatives"] * (1 + change))),
-            _e(gxe.ExpectColumnSumToBeBetween, column="members_total",
+            _e("ExpectColumnSumToBeBetween", column="members_total",
                min_value=previous["members"] * (1 - members_change), max_value=previous["members"] * (1 + members_change)),
         ]
     return suite
@@ -44,50 +44,50 @@ def ods_snapshot(snapshot_year: int, previous: dict | None, limits: dict) -> lis
 
 def file_accounting(limits: dict) -> list:
     """One row per loaded file: the share of rows quarantined."""
-    return [_e(gxe.ExpectColumnValuesToBeBetween, column="quarantine_share", max_value=limits["quarantine_share_max"])]
+    return [_e("ExpectColumnValuesToBeBetween", column="quarantine_share", max_value=limits["quarantine_share_max"])]
 
 
 def bps_population() -> list:
     return [
-        _e(gxe.ExpectColumnDistinctValuesToEqualSet, column="region_code", value_set=region_codes()),
-        _e(gxe.ExpectColumnValuesToBeBetween, column="population", min_value=1),
-        _e(gxe.ExpectColumnValuesToBeInSet, column="sex", value_set=["male", "female"]),
+        _e("ExpectColumnDistinctValuesToEqualSet", column="region_code", value_set=region_codes()),
+        _e("ExpectColumnValuesToBeBetween", column="population", min_value=1),
+        _e("ExpectColumnValuesToBeInSet", column="sex", value_set=["male", "female"]),
     ]
 
 
 def bps_businesses() -> list:
     return [
-        _e(gxe.ExpectColumnDistinctValuesToEqualSet, column="region_code", value_set=region_codes()),
-        _e(gxe.ExpectColumnValuesToBeBetween, column="businesses", min_value=0),
-        _e(gxe.ExpectColumnValuesToBeInSet, column="scale", value_set=["UMK", "UMB"]),
+        _e("ExpectColumnDistinctValuesToEqualSet", column="region_code", value_set=region_codes()),
+        _e("ExpectColumnValuesToBeBetween", column="businesses", min_value=0),
+        _e("ExpectColumnValuesToBeInSet", column="scale", value_set=["UMK", "UMB"]),
     ]
 
 
 def bps_totals() -> list:
     """One row per BPS file: mismatches between the table's own total row and the sum of its regions."""
-    return [_e(gxe.ExpectColumnValuesToBeBetween, WARNING, column="total_mismatches", max_value=0)]
+    return [_e("ExpectColumnValuesToBeBetween", WARNING, column="total_mismatches", max_value=0)]
 
 
 def opd_members(text_columns: list[str]) -> list:
     """Pseudonymised member rows: keys look like keys; no column holds a NIP or a name."""
     return [
-        _e(gxe.ExpectColumnValuesToMatchRegex, column="member_key", regex=r"^[0-9a-f]{32}$"),
-        _e(gxe.ExpectColumnValuesToBeInSet, column="employment_status", value_set=["ASN", "PPPK", "Honorer"]),
-        *[_e(gxe.ExpectColumnValuesToNotMatchRegex, column=c, regex=NIP_LIKE) for c in text_columns],
-        *[_e(gxe.ExpectColumnValuesToNotMatchRegex, column=c, regex=r"^[A-Z][a-z]+ [A-Z][a-z]+") for c in text_columns],
+        _e("ExpectColumnValuesToMatchRegex", column="member_key", regex=r"^[0-9a-f]{32}$"),
+        _e("ExpectColumnValuesToBeInSet", column="employment_status", value_set=["ASN", "PPPK", "Honorer"]),
+        *[_e("ExpectColumnValuesToNotMatchRegex", column=c, regex=NIP_LIKE) for c in text_columns],
+        *[_e("ExpectColumnValuesToNotMatchRegex", column=c, regex=r"^[A-Z][a-z]+ [A-Z][a-z]+") for c in text_columns],
     ]
 
 
 def mart_member_reconciliation(tolerance: float) -> list:
-    return [_e(gxe.ExpectColumnValuesToBeBetween, column="abs_relative_difference", max_value=tolerance),
-            _e(gxe.ExpectColumnValuesToNotBeNull, column="mart_members")]
+    return [_e("ExpectColumnValuesToBeBetween", column="abs_relative_difference", max_value=tolerance),
+            _e("ExpectColumnValuesToNotBeNull", column="mart_members")]
 
 
 def mart_health_bands() -> list:
-    return [_e(gxe.ExpectColumnDistinctValuesToBeInSet, column="health_band",
+    return [_e("ExpectColumnDistinctValuesToBeInSet", column="health_band",
                value_set=["Sehat", "Cukup Sehat", "Dalam Pengawasan", "Dalam Pengawasan Khusus"])]
 
 
 def mart_scenarios() -> list:
-    return [_e(gxe.ExpectColumnValuesToBeBetween, column="member_cooperatives", min_value=0),
-            _e(gxe.ExpectTableRowCountToBeBetween, min_value=1)]
+    return [_e("ExpectColumnValuesToBeBetween", column="member_cooperatives", min_value=0),
+            _e("ExpectTableRowCountToBeBetween", min_value=1)]

@@ -21,12 +21,6 @@ from ingestion.errors import FileRejected
 from ingestion.mapping import TableMapping
 from ingestion.utf8 import Utf8Check, check_file
 
-# polars' streaming CSV reader reads ahead in 4 MiB pieces, two at a time, instead of its larger defaults:
-# the batches are parsed as fast as they come, and a 1M-row file stays well under 1 GiB (benchmarks/).
-# Undocumented knobs: without them only memory changes. A value already set in the environment wins.
-os.environ.setdefault("POLARS_CSV_CHUNK_SIZE", str(4 << 20))
-os.environ.setdefault("POLARS_CSV_CHUNK_PREFETCH_LIMIT", "2")
-
 HEADER_SEARCH_ROWS = 40
 HEAD_BYTES = 262_144  # enough text to find the header in; the data rows are read by polars
 BATCH_ROWS = 81_920
@@ -290,6 +284,7 @@ def _read_csv(path: Path, head: bytes, complete: bool, tables: dict[str, TableMa
     schema = {f"c{i}": pl.String for i in range(layout.width)}
 
     def scan_rows() -> pl.LazyFrame:
+        _bound_csv_read_ahead()
         return pl.scan_csv(source, has_header=False, separator=separator, skip_lines=data_line, schema=schema,
                            missing_columns="insert", truncate_ragged_lines=True, quote_char='"',
                            raise_if_empty=False, row_index_name="row_number", row_index_offset=data_line + 1)
@@ -297,6 +292,15 @@ def _read_csv(path: Path, head: bytes, complete: bool, tables: dict[str, TableMa
     preamble = [" ".join(c for c in r if c) for r in records[:layout.first]]
     return Grid(name, preamble, layout.headers, table, layout.columns, header_row=data_line, scan_rows=scan_rows,
                 cut_short=_cut_short(source, separator, layout.width), _keep=keep)
+
+
+def _bound_csv_read_ahead() -> None:
+    """polars' streaming CSV reader reads ahead in 4 MiB pieces, two at a time, instead of its larger defaults:
+    the batches are parsed as fast as they come, and a 1M-row file stays well under 1 GiB (benchmarks/).
+    Undocumented knobs, read by polars when a scan runs: without them only memory changes. A value already
+    set in the environment wins."""
+    os.environ.setdefault("POLARS_CSV_CHUNK_SIZE", str(4 << 20))
+    os.environ.setdefault("POLARS_CSV_CHUNK_PREFETCH_LIMIT", "2")
 
 
 def _cut_short(path: Path, separator: str, width: int) -> bool:

@@ -9,6 +9,7 @@ from expectations import checks, history
 from ingestion.landing import newest_loaded_at
 from orchestration.resources import BUILD_DB_POOL, WarehouseResource
 from warehouse import builds
+from warehouse.dbt_manifest import prepared_manifest
 
 MART_SUITES = {
     "mart_member_counts": (checks.mart_member_counts, "Member total per snapshot within ±1% of the raw rows."),
@@ -60,9 +61,7 @@ def _ods_freshness_check():
                     description="Warns when the newest loaded ODS export is older than the freshness declared on "
                                 "the dbt source (warn_after).")
     def ods_export_freshness(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
-        from orchestration.assets.dbt import DBT_PROJECT  # its manifest is prepared ahead of runs
-
-        limit = _declared_freshness_days(DBT_PROJECT.manifest_path)
+        limit = _declared_freshness_days(prepared_manifest())
         with warehouse.build_connection(f"Dagster run {context.run.run_id[:8]} (freshness)", context.log.info) as con:
             newest = newest_loaded_at(con, "ods")
         if newest is None:

@@ -82,6 +82,18 @@ def _quality(args: argparse.Namespace) -> int:
     return quality(get_paths(), files=files, out=args.koreksi or args.out, html=args.html)
 
 
+def _prepare(args: argparse.Namespace) -> int:
+    from warehouse.dbt_manifest import MANIFEST, ManifestNotPrepared, prepare_manifest
+
+    try:
+        parsed = prepare_manifest(get_paths())
+    except ManifestNotPrepared as e:
+        print(str(e), file=sys.stderr)
+        return 1
+    print(f"dbt manifest {'parsed into' if parsed else 'is current:'} {MANIFEST}")
+    return 0
+
+
 def _publish(args: argparse.Namespace) -> int:
     from orchestration.run import republish
 
@@ -226,6 +238,10 @@ def build_parser() -> argparse.ArgumentParser:
     restore = sub.add_parser("restore", help="restore a backup into an empty KOPERASI_HOME")
     restore.add_argument("backup", help="the folder 'koperasi backup' wrote")
     restore.set_defaults(handler=_restore)
+
+    prepare = sub.add_parser("prepare", help="parse the dbt project into the manifest the Dagster code location "
+                                              "reads (make install does it; run and serve redo it when stale)")
+    prepare.set_defaults(handler=_prepare)
 
     publish = sub.add_parser("publish", help="publish the latest build, if its verdict passed, to the serving database")
     publish.set_defaults(handler=_publish)

@@ -6,7 +6,6 @@ Asset keys and groups follow the dbt folder layout (staging / intermediate / mar
 
 from __future__ import annotations
 
-import os
 import sys
 from functools import cached_property
 from importlib import metadata
@@ -17,25 +16,14 @@ import dagster as dg
 from packaging.version import Version
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject
 
-from warehouse.paths import koperasi_home
+from warehouse.dbt_manifest import DBT_PROJECT_DIR, PREPARED_TARGET
 
-DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
+# Run tag read by the dbt step: "all" makes the data tests on the snapshot tables cover every snapshot, not only
+# those rebuilt by the run (dbt_project/macros/test_scope.sql). The nightly schedule sets it.
+DBT_TESTS_TAG = "koperasi/dbt_tests"
 
-
-def _newest_source_mtime() -> float:
-    files = [p for p in DBT_PROJECT_DIR.rglob("*") if p.suffix in (".sql", ".yml", ".csv", ".md")
-             and "target" not in p.parts and "logs" not in p.parts]
-    return max(p.stat().st_mtime for p in files)
-
-
-def build_dbt_project() -> DbtProject:
-    os.environ.setdefault("KOPERASI_HOME", str(koperasi_home()))
-    project = DbtProject(project_dir=DBT_PROJECT_DIR, target_path=Path("target"))
-    # Parse once, ahead of runs: only when the manifest is missing or older than the project's files.
-    manifest = project.manifest_path
-    if not manifest.exists() or manifest.stat().st_mtime < _newest_source_mtime():
-        dbt_cli(project).cli(["parse", "--quiet"], target_path=project.target_path).wait()
-    return project
+# Paths only (no parse here): the manifest is prepared where a command starts (warehouse.dbt_manifest).
+DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, target_path=PREPARED_TARGET.relative_to(DBT_PROJECT_DIR))
 
 
 class KoperasiDbtCliResource(DbtCliResource):
@@ -57,8 +45,10 @@ def dbt_cli(project: DbtProject) -> DbtCliResource:
 
 
 class KoperasiTranslator(DagsterDbtTranslator):
+    """dbt tests are not one Dagster check each: orchestration.dbt_checks groups them per model."""
+
     def __init__(self):
-        super().__init__(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+        super().__init__(settings=DagsterDbtTranslatorSettings(enable_asset_checks=False))
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         resource_type = dbt_resource_props["resource_type"]
@@ -67,13 +57,6 @@ class KoperasiTranslator(DagsterDbtTranslator):
             table = (dbt_resource_props.get("meta") or {}).get("ingested_as") or dbt_resource_props["name"]
             return dg.AssetKey([dbt_resource_props["source_name"], table])
         return dg.AssetKey([self._layer(dbt_resource_props), dbt_resource_props["name"]])
-
-    def get_asset_check_spec(self, asset_spec, manifest, unique_id, project):
-        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
-        node = manifest.get("nodes", {}).get(unique_id) or manifest.get("unit_tests", {}).get(unique_id)
-        if spec is None or node is None:
-            return spec
-        return spec._replace(description=describe_test(node))
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         return self._layer(dbt_resource_props)

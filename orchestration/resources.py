@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -43,5 +42,4 @@ class WarehouseResource(dg.ConfigurableResource):
 
 
 def default_warehouse() -> WarehouseResource:
-    os.environ.setdefault("KOPERASI_HOME", str(koperasi_home()))  # dbt's profile reads it
     return WarehouseResource()

@@ -97,6 +97,9 @@ def _execute_locked(paths: KoperasiPaths) -> RunOutcome:
     instance = local_instance(paths)
     for run_id in recover_interrupted_runs(instance):
         print(f"marked interrupted run {run_id} as failed")
+    from warehouse.dbt_manifest import prepare_manifest
+
+    prepare_manifest(paths)  # the code location is defined from it: current before it is imported
     from orchestration.assets.ingestion import ODS_PARTITIONS
     from orchestration.definitions import defs
 

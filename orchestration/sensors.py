@@ -23,6 +23,7 @@ import duckdb
 from ingestion.api import file_sha256, inbox_files, snapshot_date_from_name
 from ingestion.landing import done_files
 from orchestration.assets.ingestion import ODS_PARTITIONS
+from orchestration.dbt_project import DBT_TESTS_TAG
 from orchestration.jobs import ods_snapshot_job, refresh_job
 from orchestration.resources import WarehouseResource
 from warehouse.lock import PipelineBusy, pipeline_lock
@@ -110,5 +111,7 @@ def inbox_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResour
 
 daily_refresh_schedule = dg.ScheduleDefinition(
     name="daily_refresh", job=refresh_job, cron_schedule="0 2 * * *", execution_timezone="Asia/Jakarta",
+    tags={DBT_TESTS_TAG: "all"},  # other runs test the snapshots they rebuilt; this one tests all of them
     default_status=dg.DefaultScheduleStatus.RUNNING if _automation_on() else dg.DefaultScheduleStatus.STOPPED,
-    description="Full refresh every night at 02:00 WIB (on under `koperasi serve`; else turn it on in the UI).")
+    description="Full refresh every night at 02:00 WIB, with dbt's data tests over every snapshot (on under "
+                "`koperasi serve`; else turn it on in the UI).")

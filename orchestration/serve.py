@@ -63,8 +63,11 @@ def service_home(paths: KoperasiPaths) -> Path:
 
 
 def prepare(paths: KoperasiPaths, *, host: str, port: int) -> ServiceConfig:
-    """PostgreSQL up, the Dagster database and instance configuration in place."""
+    """PostgreSQL up, the Dagster database and instance configuration in place, the dbt manifest current."""
+    from warehouse.dbt_manifest import prepare_manifest
     from warehouse.postgres_publish import bi_password, bi_url
+
+    prepare_manifest(paths)  # the daemon's and the UI's code servers define the assets from it
 
     local = None
     url = os.environ.get("KOPERASI_POSTGRES_URL")

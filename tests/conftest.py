@@ -15,6 +15,15 @@ from ingestion.samples import SampleSpec, generate_samples  # noqa: E402
 TEST_PSEUDONYM_KEY = "test-pseudonym-key"
 
 
+def pytest_sessionstart(session):
+    """The dbt manifest the code location is defined from, current before any test imports it (as
+    `make install` and `koperasi run` do)."""
+    from warehouse.dbt_manifest import prepare_manifest
+    from warehouse.paths import KoperasiPaths
+
+    prepare_manifest(KoperasiPaths(Path(session.config.rootpath) / "data"))
+
+
 @pytest.fixture(scope="session")
 def sample_inbox(tmp_path_factory) -> Path:
     """The scale-1 sample (province size), generated once per test session."""

@@ -7,7 +7,7 @@ import json
 import dagster as dg
 import pytest
 
-from orchestration.dbt_project import DBT_PROJECT_DIR
+from orchestration.dbt_project import DBT_PROJECT_DIR, DBT_TESTS_TAG
 from orchestration.definitions import defs
 from orchestration.resources import BUILD_DB_POOL
 
@@ -69,13 +69,62 @@ def test_ods_is_partitioned_by_snapshot(graph):
     assert isinstance(node.partitions_def, dg.DynamicPartitionsDefinition)
 
 
-def test_dbt_tests_are_asset_checks_and_errors_block(graph):
-    checks = [graph.get_check_spec(k) for k in graph.asset_check_keys]
-    assert len(checks) > 50
-    contract_marts = [c for c in checks if c.asset_key.path[0] == "marts"]
-    warnings = {"assert_ods_active_status_mostly_agrees"}  # dbt severity warn: for stewards, not a gate
-    assert contract_marts and all(c.blocking for c in contract_marts if c.name not in warnings)
-    assert not any(c.blocking for c in contract_marts if c.name in warnings)
+def test_dbt_tests_are_one_check_per_model_and_errors_block(graph):
+    """Every dbt data and unit test of a model is reported by one check of that model (fewer events than a
+    check per test): 'dbt_tests' blocks, 'dbt_warnings' (severity warn) does not; each test is listed."""
+    manifest = json.loads((DBT_PROJECT_DIR / "target" / "manifest.json").read_text())
+    checks = {k: graph.get_check_spec(k) for k in graph.asset_check_keys}
+    dbt_checks = {k: spec for k, spec in checks.items() if k.name in ("dbt_tests", "dbt_warnings")}
+    assert all(spec.blocking == (k.name == "dbt_tests") for k, spec in dbt_checks.items())
+    marts = {k.asset_key.path[-1] for k in dbt_checks if k.asset_key.path[0] == "marts" and k.name == "dbt_tests"}
+    assert marts == {"dim_region", "dim_cooperative", "fct_cooperative_snapshot", "mart_member_counts",
+                     "mart_cooperative_health", "mart_health_by_region", "mart_consolidation_scenario",
+                     "mart_umkm_coverage"}
+    warning = checks[dg.AssetCheckKey(dg.AssetKey(["marts", "fct_cooperative_snapshot"]), "dbt_warnings")]
+    assert "assert_ods_active_status_mostly_agrees" in warning.description
+    health = checks[dg.AssetCheckKey(dg.AssetKey(["marts", "mart_cooperative_health"]), "dbt_tests")]
+    assert "mart_cooperative_health.health_band only takes the values Sehat" in health.description
+    tested = [n for n in {**manifest["nodes"], **manifest["unit_tests"]}.values()
+              if n["resource_type"] in ("test", "unit_test")
+              and not (n.get("attached_node") or "").startswith("source.")]
+    listed = sum(spec.description.count("\n- ") for spec in dbt_checks.values())
+    assert listed == len(tested) > 100, "every dbt test of a model or seed is listed in exactly one check"
+    assert len(dbt_checks) < 45
+
+
+def test_importing_the_code_location_does_no_work(tmp_path):
+    """No dbt parse, no write into the source tree, no environment change on import (issue 16)."""
+    import os
+    import subprocess
+    import sys
+
+    manifest = DBT_PROJECT_DIR / "target" / "manifest.json"
+    before = manifest.stat().st_mtime_ns
+    model = DBT_PROJECT_DIR / "models" / "marts" / "dim_region.sql"
+    os.utime(model)  # the manifest is now older than a model: the old import parsed again here
+    probe = ("import os, json; before = dict(os.environ); import orchestration.definitions; "
+             "print(json.dumps(sorted(set(os.environ.items()) ^ set(before.items()))))")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KOPERASI_", "POLARS_", "GX_", "TQDM_"))}
+    try:
+        done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300,
+                              env={**env, "KOPERASI_HOME": str(tmp_path / "home")})
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert json.loads(done.stdout.strip().splitlines()[-1]) == [], "importing changed the environment"
+        assert manifest.stat().st_mtime_ns == before, "importing parsed the dbt project"
+        assert not (tmp_path / "home").exists()
+    finally:
+        from warehouse.dbt_manifest import prepare_manifest
+        from warehouse.paths import KoperasiPaths
+
+        prepare_manifest(KoperasiPaths(tmp_path / "home"))  # current again for the rest of the session
+
+
+def test_a_missing_manifest_is_a_clear_error(tmp_path, monkeypatch):
+    from warehouse import dbt_manifest
+
+    monkeypatch.setattr(dbt_manifest, "MANIFEST", tmp_path / "manifest.json")
+    with pytest.raises(dbt_manifest.ManifestNotPrepared, match="koperasi prepare"):
+        dbt_manifest.prepared_manifest()
 
 
 def test_schedule_runs_the_full_refresh():
@@ -85,3 +134,5 @@ def test_schedule_runs_the_full_refresh():
     with dg.build_schedule_context() as context:
         requests = schedule.evaluate_tick(context).run_requests
     assert len(requests) == 1
+    # The nightly run tests every snapshot; other runs test the snapshots they rebuilt.
+    assert requests[0].tags.get(DBT_TESTS_TAG) == "all"

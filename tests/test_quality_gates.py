@@ -95,6 +95,15 @@ def test_a_failing_dbt_test_at_error_severity_stops_publish(home):
         assert result.returncode != 0
         assert "unique_combination_stg_ods__cooperatives" in result.stderr
         assert _digest(home.serving_db) == serving_before and _publication(home) == publication
+        # The UI shows the model's dbt check failed, naming the test (one check per model, issue 16).
+        with dg.DagsterInstance.from_config(str(home.dagster_home)) as instance:
+            run = instance.get_runs(limit=1)[0]
+            evaluations = {(e.asset_key.to_user_string(), e.check_name): e for e in (
+                record.dagster_event.event_specific_data for record in instance.all_logs(run.run_id)
+                if record.dagster_event and record.dagster_event.event_type_value == "ASSET_CHECK_EVALUATION")}
+        staging = evaluations[("staging/stg_ods__cooperatives", "dbt_tests")]
+        assert not staging.passed
+        assert "(snapshot_date, cooperative_nik) is unique in stg_ods__cooperatives" in staging.description
     finally:
         with duckdb.connect(str(home.build_db)) as con:
             con.execute("""DELETE FROM raw.ods_cooperatives WHERE rowid IN (

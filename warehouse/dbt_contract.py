@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-MANIFEST = Path(__file__).resolve().parent.parent / "dbt_project" / "target" / "manifest.json"
+from warehouse.dbt_manifest import MANIFEST
 
 
 @dataclass

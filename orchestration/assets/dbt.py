@@ -12,21 +12,24 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from orchestration.dbt_project import KoperasiTranslator, build_dbt_project
+from orchestration.dbt_checks import failed_build_evaluations
+from orchestration.dbt_project import DBT_PROJECT, DBT_TESTS_TAG, KoperasiTranslator
 from orchestration.resources import BUILD_DB_POOL, WarehouseResource
 from warehouse import builds
+from warehouse.dbt_manifest import prepared_manifest, use_dbt_environment
 from warehouse.inspect import table_row_count
 
-DBT_PROJECT = build_dbt_project()
 
-
-@dbt_assets(manifest=DBT_PROJECT.manifest_path, project=DBT_PROJECT, dagster_dbt_translator=KoperasiTranslator(),
+@dbt_assets(manifest=prepared_manifest(), project=DBT_PROJECT, dagster_dbt_translator=KoperasiTranslator(),
             pool=BUILD_DB_POOL)
 def koperasi_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
     """One `dbt build`: a new build of the marts, whose every node result goes into the build's verdict."""
     # One target folder per KOPERASI_HOME (runs are serialised by the pipeline lock): dbt's partial parse
     # cache survives between runs instead of a full parse each time.
     target = warehouse.paths.dbt_target
+    use_dbt_environment(warehouse.paths)
+    if context.run.tags.get(DBT_TESTS_TAG):  # the nightly schedule: every row, not only the rebuilt snapshots
+        os.environ["KOPERASI_DBT_TESTS"] = context.run.tags[DBT_TESTS_TAG]
     with warehouse.writing(f"Dagster run {context.run.run_id[:8]} (dbt build)", context.log.info):
         with warehouse.build_connection() as con:
             builds.start(con, context.run.run_id)
@@ -45,6 +48,8 @@ def koperasi_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehou
         with warehouse.build_connection() as con:
             builds.record(con, context.run.run_id, builds.with_failing_rows(con, results, run_results))
             for event in events:
+                if isinstance(event, dg.AssetObservation):
+                    continue  # a dbt test's result: reported per model by the dbt_test_results checks
                 if isinstance(event, dg.Output):
                     unique_id = event.metadata.get("unique_id")
                     relation = relations.get(unique_id.value if unique_id is not None else None)
@@ -55,6 +60,7 @@ def koperasi_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehou
                 yield event
     if not invocation.is_successful():
         # Models that did build are reported above; the step fails so nothing downstream (publish) runs.
+        yield from failed_build_evaluations(prepared_manifest(), set(context.selected_asset_keys), results)
         failed = [r.describe() for r in results if r.blocking and not r.passed and r.detail != builds.SKIPPED]
         raise dg.Failure(description="dbt build failed: " + (", ".join(failed) or "see the dbt log"))
 
@@ -74,7 +80,7 @@ def _node_results(target_path: Path, succeeded: bool) -> tuple[list[builds.Check
 
 @functools.cache
 def _manifest() -> dict:
-    return json.loads(DBT_PROJECT.manifest_path.read_text())
+    return json.loads(prepared_manifest().read_text())
 
 
 @functools.cache

@@ -1,0 +1,24 @@
+"""Great Expectations, imported once and only when something is validated: its import costs seconds."""
+
+from __future__ import annotations
+
+import os
+import threading
+from functools import lru_cache
+
+
+@lru_cache(maxsize=None)
+def gx():
+    # Read by GX when it is imported: no usage analytics (no network here), no progress bars in run logs.
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("TQDM_DISABLE", "1")
+    import great_expectations
+    import great_expectations.expectations  # noqa: F401  (the expectation classes the suites use)
+
+    return great_expectations
+
+
+def preload() -> None:
+    """Imports GX in a background thread, called where a run starts work that waits on DuckDB, polars or a
+    dbt process: the import overlaps that work instead of following it."""
+    threading.Thread(target=gx, name="import-great-expectations", daemon=True).start()

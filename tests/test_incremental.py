@@ -1,0 +1,148 @@
+"""A new snapshot costs what it adds (issue 16), and gives the same answers: after each kind of change the
+incremental build (snapshot-incremental models, data tests on the rebuilt snapshots only) holds the same marts,
+row for row, as a full rebuild of the same database; and the nightly scope (every snapshot) still catches a
+fault in a snapshot the run did not rebuild."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ingestion.api import snapshot_date_from_name
+from ingestion.samples import SampleSpec, generate_samples
+from orchestration.run import execute
+from warehouse.dbt_manifest import DBT_PROJECT_DIR
+from warehouse.paths import KoperasiPaths
+
+pytestmark = pytest.mark.e2e
+
+
+def _dbt_build(project: Path, home: Path, target: Path, *extra: str, **env: str) -> subprocess.CompletedProcess:
+    dbt = Path(sys.executable).parent / "dbt"
+    return subprocess.run([str(dbt), "build", "--quiet", "--project-dir", str(project), "--profiles-dir", str(project),
+                           "--target-path", str(target), *extra], capture_output=True, text=True, timeout=900,
+                          env={**os.environ, "KOPERASI_HOME": str(home), **env})
+
+
+def _marts(db: Path) -> dict[str, list[tuple]]:
+    """Every mart, sorted, without built_at (when a row was built differs by design)."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        tables = [t for (t,) in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'marts' ORDER BY 1").fetchall()]
+        marts = {}
+        for table in tables:
+            columns = [c for (c,) in con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = 'marts' AND table_name = ? "
+                "AND column_name <> 'built_at' ORDER BY ordinal_position", [table]).fetchall()]
+            marts[table] = con.execute(f"SELECT {', '.join(columns)} FROM marts.{table} ORDER BY ALL").fetchall()
+    return marts
+
+
+def _full_rebuild(paths: KoperasiPaths, work: Path, project: Path = DBT_PROJECT_DIR) -> dict[str, list[tuple]]:
+    """The same build database rebuilt from scratch (dbt --full-refresh) in a copy."""
+    if work.exists():
+        shutil.rmtree(work)
+    (work / "warehouse").mkdir(parents=True)
+    shutil.copyfile(paths.build_db, work / "warehouse" / "build.duckdb")
+    result = _dbt_build(project, work, work / "target", "--full-refresh")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    return _marts(work / "warehouse" / "build.duckdb")
+
+
+def _assert_same(incremental: dict, full: dict) -> None:
+    assert incremental.keys() == full.keys()
+    for table in full:
+        assert incremental[table] == full[table], f"marts.{table}: incremental build differs from a full rebuild"
+
+
+@pytest.fixture()
+def small_home(tmp_path, monkeypatch):
+    """A home built by the real pipeline from three of four quarterly snapshots (scale 0.2); the fourth waits."""
+    generated = tmp_path / "generated"
+    generate_samples(SampleSpec(out=generated, scale=0.2, snapshots=4))
+    root = tmp_path / "home"
+    for source in ("bps", "opd"):
+        shutil.copytree(generated / source, root / "inbox" / source)
+    ods = sorted((generated / "ods").iterdir(), key=lambda p: snapshot_date_from_name(p.name))
+    (root / "inbox" / "ods").mkdir(parents=True)
+    for path in ods[:-1]:
+        shutil.copy(path, root / "inbox" / "ods" / path.name)
+    monkeypatch.setenv("KOPERASI_HOME", str(root))
+    monkeypatch.setenv("KOPERASI_PSEUDONYM_KEY", "test-pseudonym-key")
+    paths = KoperasiPaths(root)
+    outcome = execute(paths)
+    assert outcome.ok and outcome.published, outcome.failures
+    return paths, ods
+
+
+def _rebuilt_snapshots(paths: KoperasiPaths) -> list[str]:
+    with duckdb.connect(str(paths.build_db), read_only=True) as con:
+        return [str(d) for (d,) in con.execute(
+            "SELECT DISTINCT snapshot_date FROM marts.fct_cooperative_snapshot "
+            "WHERE built_at = (SELECT max(built_at) FROM marts.fct_cooperative_snapshot) ORDER BY 1").fetchall()]
+
+
+def test_incremental_builds_equal_a_full_rebuild(small_home, tmp_path):
+    paths, ods = small_home
+
+    # A new snapshot: only it is rebuilt (it has no successor to look back at it), and the marts match.
+    newest = ods[-1]
+    shutil.copy(newest, paths.inbox / "ods" / newest.name)
+    outcome = execute(paths)
+    assert outcome.ok and outcome.published, outcome.failures
+    assert _rebuilt_snapshots(paths) == [str(snapshot_date_from_name(newest.name))]
+    _assert_same(_marts(paths.build_db), _full_rebuild(paths, tmp_path / "full1"))
+
+    # A corrected re-export of an older snapshot (one cooperative fewer): that snapshot and the one after it.
+    corrected = next(p for p in ods[1:-1] if p.suffix == ".csv")
+    lines = corrected.read_bytes().split(b"\r\n")
+    reexport = paths.inbox / "ods" / f"reexport_{corrected.name}"
+    reexport.write_bytes(b"\r\n".join([lines[0], *[r for r in lines[2:] if r]]) + b"\r\n")
+    outcome = execute(paths)
+    assert outcome.ok and outcome.published, outcome.failures
+    snapshot = snapshot_date_from_name(corrected.name)
+    following = min(snapshot_date_from_name(p.name) for p in ods if snapshot_date_from_name(p.name) > snapshot)
+    assert _rebuilt_snapshots(paths) == [str(snapshot), str(following)]
+    _assert_same(_marts(paths.build_db), _full_rebuild(paths, tmp_path / "full2"))
+
+    # A changed seed (in a copy of the project): every snapshot is re-scored, incremental = full rebuild.
+    project = tmp_path / "dbt_project"
+    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
+    seed = project / "seeds" / "seed_health_parameters.csv"
+    seed.write_text(seed.read_text().replace("band_sehat_min,80", "band_sehat_min,60"))
+    work = tmp_path / "seeded"
+    (work / "warehouse").mkdir(parents=True)
+    shutil.copyfile(paths.build_db, work / "warehouse" / "build.duckdb")
+    result = _dbt_build(project, work, work / "target")
+    assert result.returncode == 0, result.stdout[-3000:]
+    incremental = _marts(work / "warehouse" / "build.duckdb")
+    assert incremental != _marts(paths.build_db), "the seed changed the health bands"
+    rebuilt = KoperasiPaths(work)
+    _assert_same(incremental, _full_rebuild(rebuilt, tmp_path / "full3", project))
+
+
+def test_nightly_scope_tests_snapshots_the_run_did_not_rebuild(small_home, tmp_path):
+    """A duplicate planted in an old snapshot: a run's tests (rebuilt snapshots only) do not look at it; the
+    nightly scope (KOPERASI_DBT_TESTS=all, set by the schedule's run tag) fails on it."""
+    paths, _ = small_home
+    work = tmp_path / "work"
+    (work / "warehouse").mkdir(parents=True)
+    shutil.copyfile(paths.build_db, work / "warehouse" / "build.duckdb")
+    with duckdb.connect(str(work / "warehouse" / "build.duckdb")) as con:
+        oldest = con.execute("SELECT min(snapshot_date) FROM marts.fct_cooperative_snapshot").fetchall()[0][0]
+        con.execute("INSERT INTO marts.fct_cooperative_snapshot SELECT * FROM marts.fct_cooperative_snapshot "
+                    "WHERE snapshot_date = ? LIMIT 1", [oldest])
+
+    # The generic tests on the table (the singular reconciliation test reads every snapshot in any scope).
+    tests_of_the_table = ("--select", "fct_cooperative_snapshot,test_type:generic", "--resource-type", "test")
+    scoped = _dbt_build(DBT_PROJECT_DIR, work, work / "target", *tests_of_the_table)
+    assert scoped.returncode == 0, scoped.stdout[-3000:]
+    nightly = _dbt_build(DBT_PROJECT_DIR, work, work / "target", *tests_of_the_table, KOPERASI_DBT_TESTS="all")
+    assert nightly.returncode != 0
+    assert "unique_combination_fct_cooperative_snapshot" in nightly.stdout

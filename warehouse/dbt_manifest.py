@@ -1,0 +1,65 @@
+"""The dbt project's prepared manifest: where it lives, when it is stale, how it is parsed. No Dagster here, so
+commands that only need to know (``koperasi prepare``, the publication) start quickly.
+
+The prepared manifest lives with the project, not with a KOPERASI_HOME: it describes the code, so every home
+shares it and importing the code location never parses. dbt's own partial-parse cache stays per home (its
+target folder): dbt keys it on the profile's connection values, which include the build database's path.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from warehouse.paths import KoperasiPaths
+
+DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
+PREPARED_TARGET = DBT_PROJECT_DIR / "target"
+MANIFEST = PREPARED_TARGET / "manifest.json"
+_PROJECT_FILES = (".sql", ".yml", ".csv", ".md")
+
+
+class ManifestNotPrepared(RuntimeError):
+    pass
+
+
+def _newest_project_file() -> float:
+    return max(p.stat().st_mtime for p in DBT_PROJECT_DIR.rglob("*")
+               if p.suffix in _PROJECT_FILES and not {"target", "logs"} & set(p.relative_to(DBT_PROJECT_DIR).parts))
+
+
+def manifest_is_current() -> bool:
+    return MANIFEST.exists() and MANIFEST.stat().st_mtime >= _newest_project_file()
+
+
+def use_dbt_environment(paths: KoperasiPaths) -> None:
+    """dbt's profile reads the build database's location from KOPERASI_HOME; dbt runs in a child process that
+    inherits this environment. Called where a run or a command starts."""
+    os.environ["KOPERASI_HOME"] = str(paths.home)
+
+
+def prepare_manifest(paths: KoperasiPaths) -> bool:
+    """Parses the dbt project when its manifest is missing or older than its files; True if it parsed.
+    Called where a command starts (``make install``, ``koperasi run``, ``serve``, the test session), never on
+    import: the Dagster code location is defined from the manifest this writes."""
+    if manifest_is_current():
+        return False
+    dbt = Path(sys.executable).parent / "dbt"  # this environment's dbt, whether or not it is on PATH
+    done = subprocess.run([str(dbt), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
+                           str(DBT_PROJECT_DIR), "--target-path", str(PREPARED_TARGET)],
+                          cwd=DBT_PROJECT_DIR, capture_output=True, text=True,
+                          env={**os.environ, "KOPERASI_HOME": str(paths.home)})  # the profile names it
+    if done.returncode != 0:
+        raise ManifestNotPrepared(f"dbt parse of {DBT_PROJECT_DIR} failed:\n{(done.stdout + done.stderr)[-3000:]}")
+    return True
+
+
+def prepared_manifest() -> Path:
+    """The manifest, with a clear error when it was never prepared."""
+    if not MANIFEST.exists():
+        raise ManifestNotPrepared(
+            f"the dbt manifest {MANIFEST} is missing: run 'make install' or 'koperasi prepare' (it parses the dbt "
+            "project once; 'koperasi run' and 'make serve' do it themselves)")
+    return MANIFEST
