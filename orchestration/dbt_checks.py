@@ -29,6 +29,7 @@ BLOCKING, WARNING = "dbt_tests", "dbt_warnings"
 @dataclass(frozen=True)
 class DbtTest:
     result_name: str  # as the build's verdict names it (unique_id without "test.<project>.")
+    dbt_name: str  # as dbt names it, shown beside what it asserts
     asserts: str  # what it asserts, in words
     model: str  # the dbt name of the node it tests (for `dbt test --select`)
     check: dg.AssetCheckKey
@@ -68,7 +69,7 @@ def dbt_tests(manifest: Mapping[str, Any]) -> list[DbtTest]:
         severity = ((node.get("config") or {}).get("severity") or "error").lower()
         asset = key(tested)
         parents = {key(p) for p in manifest["parent_map"].get(unique_id, []) if p in inputs} - {asset}
-        tests.append(DbtTest(unique_id.split(".", 2)[-1], describe_test(node), nodes[tested]["name"],
+        tests.append(DbtTest(unique_id.split(".", 2)[-1], node["name"], describe_test(node), nodes[tested]["name"],
                              dg.AssetCheckKey(asset, WARNING if severity == "warn" else BLOCKING),
                              frozenset(parents)))
     return tests
@@ -82,7 +83,7 @@ def check_specs(tests: list[DbtTest]) -> list[dg.AssetCheckSpec]:
     for check, members in sorted(grouped.items(), key=lambda kv: kv[0].to_user_string()):
         kind = "blocking" if check.name == BLOCKING else "warning-only (severity warn)"
         description = (f"{len(members)} {kind} dbt test(s) of this model, run by the dbt step:\n"
-                       + "\n".join(f"- {t.asserts}" for t in sorted(members, key=lambda t: t.asserts)))
+                       + "\n".join(f"- {t.asserts} (`{t.dbt_name}`)" for t in sorted(members, key=lambda t: t.asserts)))
         specs.append(dg.AssetCheckSpec(check.name, asset=check.asset_key, description=description,
                                        blocking=check.name == BLOCKING,
                                        additional_deps=sorted(set().union(*(t.other_inputs for t in members)),
@@ -105,8 +106,8 @@ def summarise(check: dg.AssetCheckKey, members: list[DbtTest],
             if not result.passed:
                 failed.append(test)
         detail = "" if result is None or result.passed else (result.detail or "").replace("|", "/")[:200]
-        rows.append(f"| {test.asserts.replace('|', '/')} | {status} | {detail} |")
-    table = "| test | status | detail |\n|---|---|---|\n" + "\n".join(rows)
+        rows.append(f"| {test.asserts.replace('|', '/')} | `{test.dbt_name}` | {status} | {detail} |")
+    table = "| test | dbt test | status | detail |\n|---|---|---|---|\n" + "\n".join(rows)
     passed = not failed and not missing
     return dg.AssetCheckResult(
         asset_key=check.asset_key, check_name=check.name, passed=passed,

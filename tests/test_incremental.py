@@ -81,6 +81,24 @@ def small_home(tmp_path, monkeypatch):
     return paths, ods
 
 
+def _assert_served_is_built(paths: KoperasiPaths) -> None:
+    """The serving file (brought up to date, not rebuilt) holds exactly the build's marts."""
+    with duckdb.connect() as con:
+        con.execute(f"ATTACH '{paths.build_db}' AS build (READ_ONLY)")
+        con.execute(f"ATTACH '{paths.serving_db}' AS serving (READ_ONLY)")
+        tables = [t for (t,) in con.execute("SELECT table_name FROM information_schema.tables WHERE table_catalog = "
+                                            "'build' AND table_schema = 'marts' AND table_type = 'BASE TABLE'").fetchall()]
+        for t in tables:
+            build, served = f'build.marts."{t}"', f'serving.marts."{t}"'
+            differing = con.execute(f"SELECT count(*) FROM ((SELECT * FROM {build} EXCEPT ALL SELECT * FROM {served}) "
+                                    f"UNION ALL (SELECT * FROM {served} EXCEPT ALL SELECT * FROM {build}))").fetchall()
+            assert differing == [(0,)], f"serving marts.{t} differs from the build"
+    for t in tables:
+        parquet = duckdb.sql(f"SELECT count(*) FROM '{paths.exports / 'current' / (t + '.parquet')}'").fetchall()
+        with duckdb.connect(str(paths.build_db), read_only=True) as con:
+            assert parquet == con.execute(f'SELECT count(*) FROM marts."{t}"').fetchall(), t
+
+
 def _rebuilt_snapshots(paths: KoperasiPaths) -> list[str]:
     with duckdb.connect(str(paths.build_db), read_only=True) as con:
         return [str(d) for (d,) in con.execute(
@@ -98,6 +116,7 @@ def test_incremental_builds_equal_a_full_rebuild(small_home, tmp_path):
     assert outcome.ok and outcome.published, outcome.failures
     assert _rebuilt_snapshots(paths) == [str(snapshot_date_from_name(newest.name))]
     _assert_same(_marts(paths.build_db), _full_rebuild(paths, tmp_path / "full1"))
+    _assert_served_is_built(paths)
 
     # A corrected re-export of an older snapshot (one cooperative fewer): that snapshot and the one after it.
     corrected = next(p for p in ods[1:-1] if p.suffix == ".csv")
@@ -110,6 +129,7 @@ def test_incremental_builds_equal_a_full_rebuild(small_home, tmp_path):
     following = min(snapshot_date_from_name(p.name) for p in ods if snapshot_date_from_name(p.name) > snapshot)
     assert _rebuilt_snapshots(paths) == [str(snapshot), str(following)]
     _assert_same(_marts(paths.build_db), _full_rebuild(paths, tmp_path / "full2"))
+    _assert_served_is_built(paths)
 
     # A changed seed (in a copy of the project): every snapshot is re-scored, incremental = full rebuild.
     project = tmp_path / "dbt_project"
@@ -146,3 +166,28 @@ def test_nightly_scope_tests_snapshots_the_run_did_not_rebuild(small_home, tmp_p
     nightly = _dbt_build(DBT_PROJECT_DIR, work, work / "target", *tests_of_the_table, KOPERASI_DBT_TESTS="all")
     assert nightly.returncode != 0
     assert "unique_combination_fct_cooperative_snapshot" in nightly.stdout
+
+
+def test_publishing_brings_the_serving_file_up_to_date(small_home):
+    """A publication copies the previous serving file and rewrites only the marts that differ; a change to a
+    mart others reference (their foreign keys forbid deleting its rows) rebuilds the file. Either way the served
+    marts and the Parquet exports are the build's."""
+    from warehouse.publish import latest_verdict, publish_build
+
+    paths, _ = small_home
+    verdict = latest_verdict(paths)
+    assert publish_build(paths, verdict, run_id="same-build").rewritten == []
+    _assert_served_is_built(paths)
+
+    with duckdb.connect(str(paths.serving_db)) as con:  # a served mart no other mart references, changed
+        con.execute("UPDATE marts.mart_umkm_coverage SET region_name = 'x' WHERE region_code = "
+                    "(SELECT min(region_code) FROM marts.mart_umkm_coverage)")
+    assert publish_build(paths, verdict, run_id="one-mart").rewritten == ["mart_umkm_coverage"]
+    _assert_served_is_built(paths)
+
+    with duckdb.connect(str(paths.serving_db)) as con:  # the region dimension every mart references, changed
+        con.execute("UPDATE marts.dim_region SET region_name = 'x' WHERE region_code = "
+                    "(SELECT min(region_code) FROM marts.dim_region)")
+    rebuilt = publish_build(paths, verdict, run_id="dimension")
+    assert rebuilt.rewritten == sorted(rebuilt.tables)
+    _assert_served_is_built(paths)

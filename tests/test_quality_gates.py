@@ -159,3 +159,20 @@ def test_the_sensor_job_publishes_a_good_new_snapshot(home):
                                "WHERE snapshot_date = DATE '2025-01-31'").fetchone()[0] > 10_000
     finally:
         good.unlink()
+
+
+def test_a_dbt_check_run_alone_runs_its_models_tests(home, monkeypatch):
+    """From the UI's check tab, with no dbt build in the run: the check runs its model's tests with `dbt test`."""
+    from orchestration.dbt_checks import BLOCKING
+    from orchestration.definitions import defs
+
+    monkeypatch.setenv("KOPERASI_HOME", str(home.home))
+    key = dg.AssetCheckKey(dg.AssetKey(["marts", "dim_region"]), BLOCKING)
+    result = dg.materialize([*defs.assets, *defs.asset_checks], selection=dg.AssetSelection.checks(key),
+                            resources=defs.resources)
+    assert result.success
+    assert not result.get_asset_materialization_events(), "no asset was built"
+    (evaluation,) = result.get_asset_check_evaluations()
+    assert evaluation.asset_check_key == key and evaluation.passed
+    assert evaluation.metadata["tests_run"].value >= 2  # unique and not_null on region_code
+    assert "dim_region.region_code is unique" in evaluation.metadata["tests"].value

@@ -13,7 +13,7 @@ import hashlib
 import json
 import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -42,6 +42,7 @@ class Publication:
     tables: dict[str, int]
     serving_db: Path
     exports: Path
+    rewritten: list[str] = field(default_factory=list)  # marts written anew; the rest came from the last publication
 
 
 def latest_verdict(paths: KoperasiPaths) -> builds.Verdict | None:
@@ -134,7 +135,7 @@ def _publish(paths: KoperasiPaths, verdict: builds.Verdict, *, run_id: str) -> P
             raise PublishRefused(f"published to {paths.serving_db}, but not to PostgreSQL (it keeps the previous "
                                  f"publication): {e}") from None
     return Publication(verdict.build_id, run_id, published_at.isoformat(), counts, paths.serving_db,
-                       paths.exports / "current")
+                       paths.exports / "current", sorted(rewritten))
 
 
 def _quality_tables(build_id: str) -> dict[str, str]:

@@ -56,4 +56,5 @@ def publication(context: dg.AssetExecutionContext, warehouse: WarehouseResource)
     return dg.MaterializeResult(metadata={
         "build_id": result.build_id, "verdict": verdict.verdict,
         "serving_db": str(result.serving_db), "exports": str(result.exports), "published_at": result.published_at,
-        "tables": dg.MetadataValue.json(result.tables), "checks": dg.MetadataValue.json(verdict.summary())})
+        "tables": dg.MetadataValue.json(result.tables), "checks": dg.MetadataValue.json(verdict.summary()),
+        "marts_rewritten": dg.MetadataValue.json(result.rewritten)})
