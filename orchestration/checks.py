@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 import dagster as dg
 
 from expectations import checks, history
+from expectations.runner import data_docs_batch
 from ingestion.landing import newest_loaded_at
 from orchestration.resources import BUILD_DB_POOL, WarehouseResource
 from warehouse import builds
@@ -18,27 +19,28 @@ MART_SUITES = {
 }
 
 
-def _mart_check(mart: str):
-    suite, description = MART_SUITES[mart]
-    key = dg.AssetKey(["marts", mart])
-
-    @dg.asset_check(asset=key, name=f"{mart}_expectations", blocking=True, description=description, pool=BUILD_DB_POOL)
-    def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
-        with warehouse.build_connection(f"Dagster run {context.run.run_id[:8]} ({mart} suite)", context.log.info) as con:
+@dg.multi_asset_check(
+    specs=[dg.AssetCheckSpec(f"{mart}_expectations", asset=dg.AssetKey(["marts", mart]), blocking=True,
+                             description=description) for mart, (_, description) in MART_SUITES.items()],
+    can_subset=True, name="mart_suites", pool=BUILD_DB_POOL)
+def mart_suites(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource):
+    """The selected marts' suites in one step: one connection, and the Data Docs rendered once for all."""
+    with warehouse.build_connection(f"Dagster run {context.run.run_id[:8]} (mart suites)", context.log.info) as con, \
+            data_docs_batch():
+        build_id = builds.build_for_run(con, context.run.run_id)
+        for mart, (suite, _) in MART_SUITES.items():
+            key = dg.AssetCheckKey(dg.AssetKey(["marts", mart]), f"{mart}_expectations")
+            if key not in context.selected_asset_check_keys:
+                continue
             outcome = suite(con, warehouse.paths.quality)
-            history.record(con, outcome, asset=key.to_user_string(), partition=None, run_id=context.run.run_id)
-            build_id = builds.build_for_run(con, context.run.run_id)
+            history.record(con, outcome, asset=key.asset_key.to_user_string(), partition=None,
+                           run_id=context.run.run_id)
             if build_id is not None:
                 builds.record(con, build_id, [builds.CheckResult(
-                    "gx_mart", outcome.suite, outcome.passed, asset=key.to_user_string(),
+                    "gx_mart", outcome.suite, outcome.passed, asset=key.asset_key.to_user_string(),
                     detail=None if outcome.passed else outcome.describe())])
-        return dg.AssetCheckResult(passed=outcome.passed, severity=dg.AssetCheckSeverity.ERROR,
-                                   metadata={"summary": outcome.describe()})
-
-    return _check
-
-
-mart_checks = [_mart_check(m) for m in MART_SUITES]
+            yield dg.AssetCheckResult(asset_key=key.asset_key, check_name=key.name, passed=outcome.passed,
+                                      severity=dg.AssetCheckSeverity.ERROR, metadata={"summary": outcome.describe()})
 
 
 ODS_SOURCE = "source.koperasi.raw.ods_cooperatives"
