@@ -256,8 +256,9 @@ def _refresh_served(con: duckdb.DuckDBPyConnection, tables: list[str], facts: Db
     for table, snapshots in changes.items():
         build, served = f'build.marts."{table}"', f'serving.marts."{table}"'
         # One statement each (autocommit): DuckDB refuses a key deleted and inserted in one transaction.
-        if snapshots is None:
-            con.execute(f"DELETE FROM {served}")
+        if snapshots is None:  # dropped and created again: deleting every row of a keyed table is slow
+            con.execute(f"DROP TABLE {served}")
+            _create_served_table(con, table, facts, set(tables))
             con.execute(f"INSERT INTO {served} SELECT * FROM {build}")
         else:
             con.execute(f"DELETE FROM {served} WHERE snapshot_date IN (SELECT unnest(?::DATE[]))", [snapshots])
