@@ -22,6 +22,7 @@ from dagster_dbt import DbtCliResource
 from orchestration.dbt_project import KoperasiTranslator, describe_test
 from orchestration.resources import BUILD_DB_POOL, WarehouseResource
 from warehouse import builds
+from warehouse.dbt_manifest import use_dbt_environment
 
 BLOCKING, WARNING = "dbt_tests", "dbt_warnings"
 
@@ -75,12 +76,9 @@ def dbt_tests(manifest: Mapping[str, Any]) -> list[DbtTest]:
     return tests
 
 
-def check_specs(tests: list[DbtTest]) -> list[dg.AssetCheckSpec]:
-    grouped: dict[dg.AssetCheckKey, list[DbtTest]] = defaultdict(list)
-    for test in tests:
-        grouped[test.check].append(test)
+def check_specs(by_check: Mapping[dg.AssetCheckKey, list[DbtTest]]) -> list[dg.AssetCheckSpec]:
     specs = []
-    for check, members in sorted(grouped.items(), key=lambda kv: kv[0].to_user_string()):
+    for check, members in sorted(by_check.items(), key=lambda kv: kv[0].to_user_string()):
         kind = "blocking" if check.name == BLOCKING else "warning-only (severity warn)"
         description = (f"{len(members)} {kind} dbt test(s) of this model, run by the dbt step:\n"
                        + "\n".join(f"- {t.asserts} (`{t.dbt_name}`)" for t in sorted(members, key=lambda t: t.asserts)))
@@ -89,6 +87,11 @@ def check_specs(tests: list[DbtTest]) -> list[dg.AssetCheckSpec]:
                                        additional_deps=sorted(set().union(*(t.other_inputs for t in members)),
                                                               key=lambda k: k.to_user_string())))
     return specs
+
+
+def _test_results(results) -> dict[str, builds.CheckResult]:
+    """The dbt data and unit test results among a build's results, by name."""
+    return {r.name: r for r in results if r.kind in ("dbt_test", "dbt_unit_test")}
 
 
 def summarise(check: dg.AssetCheckKey, members: list[DbtTest],
@@ -130,7 +133,7 @@ def failed_build_evaluations(manifest_path: Path, built: set[dg.AssetKey],
                              results: list[builds.CheckResult]) -> list[dg.AssetCheckEvaluation]:
     """When `dbt build` fails, its step fails and the check step after it is skipped: the dbt step reports the
     checks of the models it ran itself, so the UI shows which tests failed (and which never ran)."""
-    by_name = {r.name: r for r in results if r.kind in ("dbt_test", "dbt_unit_test")}
+    by_name = _test_results(results)
     evaluations = []
     for check, members in _tests_by_check(manifest_path).items():
         if check.asset_key in built:
@@ -143,9 +146,8 @@ def failed_build_evaluations(manifest_path: Path, built: set[dg.AssetKey],
 
 def dbt_test_checks(manifest_path: Path) -> dg.AssetChecksDefinition:
     by_check = _tests_by_check(manifest_path)
-    tests = [t for members in by_check.values() for t in members]
 
-    @dg.multi_asset_check(specs=check_specs(tests), can_subset=True, name="dbt_test_results", pool=BUILD_DB_POOL,
+    @dg.multi_asset_check(specs=check_specs(by_check), can_subset=True, name="dbt_test_results", pool=BUILD_DB_POOL,
                           description="The dbt tests of each model, as run by this run's dbt build.")
     def dbt_test_results(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource, dbt: DbtCliResource):
         selected = [k for k in by_check if k in context.selected_asset_check_keys]
@@ -154,7 +156,7 @@ def dbt_test_checks(manifest_path: Path) -> dg.AssetChecksDefinition:
             build_id = builds.build_for_run(con, context.run.run_id)
             verdict = builds.load(con, build_id) if build_id else None
         if verdict is not None:
-            results = {r.name: r for r in verdict.results if r.kind in ("dbt_test", "dbt_unit_test")}
+            results = _test_results(verdict.results)
         else:  # no dbt build in this run: run the selected models' tests now
             results = _run_tests(dbt, warehouse, sorted({t.model for k in selected for t in by_check[k]}))
         for check in selected:
@@ -164,8 +166,6 @@ def dbt_test_checks(manifest_path: Path) -> dg.AssetChecksDefinition:
 
 
 def _run_tests(dbt: DbtCliResource, warehouse: WarehouseResource, models: list[str]) -> dict[str, builds.CheckResult]:
-    from warehouse.dbt_manifest import use_dbt_environment
-
     use_dbt_environment(warehouse.paths)
     with warehouse.writing("dbt test (asset checks run alone)"), tempfile.TemporaryDirectory() as target:
         dbt.cli(["test", "--select", *models], target_path=Path(target), raise_on_error=False).wait()
@@ -173,4 +173,4 @@ def _run_tests(dbt: DbtCliResource, warehouse: WarehouseResource, models: list[s
             run_results = json.loads((Path(target) / "run_results.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
             run_results = {}
-    return {r.name: r for r in builds.dbt_results(run_results)}
+    return _test_results(builds.dbt_results(run_results))

@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from dbt_builds import dbt_build, marts
 from orchestration.run import EXIT_FAILED, EXIT_OK, EXIT_PUBLISHED_WITH_WITHDRAWN
 from warehouse.paths import KoperasiPaths
 
@@ -272,23 +273,6 @@ def test_an_empty_home_publishes_nothing(tmp_path):
     assert publish.returncode == EXIT_FAILED and not empty.serving_db.exists()
 
 
-def _dbt_build(project: Path, home: Path, *extra: str) -> None:
-    dbt = Path(sys.executable).parent / "dbt"
-    result = subprocess.run([str(dbt), "build", "--quiet", "--project-dir", str(project), "--profiles-dir", str(project),
-                             "--target-path", str(project / "target"), *extra], capture_output=True, text=True,
-                            env={**os.environ, "KOPERASI_HOME": str(home)}, timeout=900)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
-
-
-def _marts(db: Path) -> dict[str, list[tuple]]:
-    with duckdb.connect(str(db), read_only=True) as con:
-        return {t: con.execute(f"SELECT * EXCLUDE (built_at) FROM marts.{t} ORDER BY ALL").fetchall()
-                if "built_at" in [c for (c,) in con.execute(
-                    "SELECT column_name FROM information_schema.columns WHERE table_schema = 'marts' AND table_name = ?",
-                    [t]).fetchall()] else con.execute(f"SELECT * FROM marts.{t} ORDER BY ALL").fetchall()
-                for (t,) in con.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'marts'").fetchall()}
-
-
 def test_changing_a_health_seed_rescores_every_snapshot(home, tmp_path):
     import shutil
 
@@ -299,14 +283,16 @@ def test_changing_a_health_seed_rescores_every_snapshot(home, tmp_path):
     shutil.copyfile(home.build_db, work / "warehouse" / "build.duckdb")
     project = tmp_path / "dbt_project"
     shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
-    before = _marts(work / "warehouse" / "build.duckdb")
+    before = marts(work / "warehouse" / "build.duckdb")
     seed = project / "seeds" / "seed_health_parameters.csv"
     seed.write_text(seed.read_text().replace("band_sehat_min,80", "band_sehat_min,60")
                     .replace("active_rat_within_years,3", "active_rat_within_years,1"))
-    _dbt_build(project, work)  # incremental: nothing new was loaded, only the seed changed
-    incremental = _marts(work / "warehouse" / "build.duckdb")
-    _dbt_build(project, work, "--full-refresh")
-    assert incremental == _marts(work / "warehouse" / "build.duckdb"), "incremental = full rebuild, row for row"
+    incremental_build = dbt_build(project, work)  # incremental: nothing new was loaded, only the seed changed
+    assert incremental_build.returncode == 0, incremental_build.stdout[-3000:] + incremental_build.stderr[-2000:]
+    incremental = marts(work / "warehouse" / "build.duckdb")
+    full_build = dbt_build(project, work, "--full-refresh")
+    assert full_build.returncode == 0, full_build.stdout[-3000:] + full_build.stderr[-2000:]
+    assert incremental == marts(work / "warehouse" / "build.duckdb"), "incremental = full rebuild, row for row"
     with duckdb.connect(str(work / "warehouse" / "build.duckdb"), read_only=True) as con:
         oldest = con.execute("SELECT count(*) FILTER (health_band = 'Sehat'), count(*) FILTER (is_active) "
                              "FROM marts.mart_cooperative_health WHERE snapshot_date = DATE '2024-03-31'").fetchall()[0]

@@ -5,15 +5,13 @@ fault in a snapshot the run did not rebuild."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from dbt_builds import dbt_build, marts
 from ingestion.api import snapshot_date_from_name
 from ingestion.samples import SampleSpec, generate_samples
 from orchestration.run import execute
@@ -23,36 +21,15 @@ from warehouse.paths import KoperasiPaths
 pytestmark = pytest.mark.e2e
 
 
-def _dbt_build(project: Path, home: Path, target: Path, *extra: str, **env: str) -> subprocess.CompletedProcess:
-    dbt = Path(sys.executable).parent / "dbt"
-    return subprocess.run([str(dbt), "build", "--quiet", "--project-dir", str(project), "--profiles-dir", str(project),
-                           "--target-path", str(target), *extra], capture_output=True, text=True, timeout=900,
-                          env={**os.environ, "KOPERASI_HOME": str(home), **env})
-
-
-def _marts(db: Path) -> dict[str, list[tuple]]:
-    """Every mart, sorted, without built_at (when a row was built differs by design)."""
-    with duckdb.connect(str(db), read_only=True) as con:
-        tables = [t for (t,) in con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'marts' ORDER BY 1").fetchall()]
-        marts = {}
-        for table in tables:
-            columns = [c for (c,) in con.execute(
-                "SELECT column_name FROM information_schema.columns WHERE table_schema = 'marts' AND table_name = ? "
-                "AND column_name <> 'built_at' ORDER BY ordinal_position", [table]).fetchall()]
-            marts[table] = con.execute(f"SELECT {', '.join(columns)} FROM marts.{table} ORDER BY ALL").fetchall()
-    return marts
-
-
 def _full_rebuild(paths: KoperasiPaths, work: Path, project: Path = DBT_PROJECT_DIR) -> dict[str, list[tuple]]:
     """The same build database rebuilt from scratch (dbt --full-refresh) in a copy."""
     if work.exists():
         shutil.rmtree(work)
     (work / "warehouse").mkdir(parents=True)
     shutil.copyfile(paths.build_db, work / "warehouse" / "build.duckdb")
-    result = _dbt_build(project, work, work / "target", "--full-refresh")
+    result = dbt_build(project, work, "--full-refresh", target=work / "target")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
-    return _marts(work / "warehouse" / "build.duckdb")
+    return marts(work / "warehouse" / "build.duckdb")
 
 
 def _assert_same(incremental: dict, full: dict) -> None:
@@ -115,7 +92,7 @@ def test_incremental_builds_equal_a_full_rebuild(small_home, tmp_path):
     outcome = execute(paths)
     assert outcome.ok and outcome.published, outcome.failures
     assert _rebuilt_snapshots(paths) == [str(snapshot_date_from_name(newest.name))]
-    _assert_same(_marts(paths.build_db), _full_rebuild(paths, tmp_path / "full1"))
+    _assert_same(marts(paths.build_db), _full_rebuild(paths, tmp_path / "full1"))
     _assert_served_is_built(paths)
 
     # A corrected re-export of an older snapshot (one cooperative fewer): that snapshot and the one after it.
@@ -128,7 +105,7 @@ def test_incremental_builds_equal_a_full_rebuild(small_home, tmp_path):
     snapshot = snapshot_date_from_name(corrected.name)
     following = min(snapshot_date_from_name(p.name) for p in ods if snapshot_date_from_name(p.name) > snapshot)
     assert _rebuilt_snapshots(paths) == [str(snapshot), str(following)]
-    _assert_same(_marts(paths.build_db), _full_rebuild(paths, tmp_path / "full2"))
+    _assert_same(marts(paths.build_db), _full_rebuild(paths, tmp_path / "full2"))
     _assert_served_is_built(paths)
 
     # A changed seed (in a copy of the project): every snapshot is re-scored, incremental = full rebuild.
@@ -139,10 +116,10 @@ def test_incremental_builds_equal_a_full_rebuild(small_home, tmp_path):
     work = tmp_path / "seeded"
     (work / "warehouse").mkdir(parents=True)
     shutil.copyfile(paths.build_db, work / "warehouse" / "build.duckdb")
-    result = _dbt_build(project, work, work / "target")
+    result = dbt_build(project, work, target=work / "target")
     assert result.returncode == 0, result.stdout[-3000:]
-    incremental = _marts(work / "warehouse" / "build.duckdb")
-    assert incremental != _marts(paths.build_db), "the seed changed the health bands"
+    incremental = marts(work / "warehouse" / "build.duckdb")
+    assert incremental != marts(paths.build_db), "the seed changed the health bands"
     rebuilt = KoperasiPaths(work)
     _assert_same(incremental, _full_rebuild(rebuilt, tmp_path / "full3", project))
 
@@ -161,9 +138,9 @@ def test_nightly_scope_tests_snapshots_the_run_did_not_rebuild(small_home, tmp_p
 
     # The generic tests on the table (the singular reconciliation test reads every snapshot in any scope).
     tests_of_the_table = ("--select", "fct_cooperative_snapshot,test_type:generic", "--resource-type", "test")
-    scoped = _dbt_build(DBT_PROJECT_DIR, work, work / "target", *tests_of_the_table)
+    scoped = dbt_build(DBT_PROJECT_DIR, work, *tests_of_the_table, target=work / "target")
     assert scoped.returncode == 0, scoped.stdout[-3000:]
-    nightly = _dbt_build(DBT_PROJECT_DIR, work, work / "target", *tests_of_the_table, KOPERASI_DBT_TESTS="all")
+    nightly = dbt_build(DBT_PROJECT_DIR, work, *tests_of_the_table, target=work / "target", KOPERASI_DBT_TESTS="all")
     assert nightly.returncode != 0
     assert "unique_combination_fct_cooperative_snapshot" in nightly.stdout
 

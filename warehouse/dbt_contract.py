@@ -23,6 +23,9 @@ class DbtFacts:
     primary_keys: dict[str, list[str]] = field(default_factory=dict)
     foreign_keys: list[tuple[str, str, str, str]] = field(default_factory=list)  # table, column, referenced table, column
     not_null: set[tuple[str, str]] = field(default_factory=set)
+    # Marts dbt rebuilds a snapshot at a time, stamping its rows with the build's time (built_at):
+    # snapshot_incremental_config() declares it (meta.replaces_whole_snapshots).
+    snapshot_marts: set[str] = field(default_factory=set)
 
     def required(self, table: str, column: str) -> bool:
         return (table, column) in self.not_null or column in self.primary_keys.get(table, [])
@@ -54,6 +57,8 @@ def dbt_facts(manifest_path: Path = MANIFEST) -> DbtFacts:
     for node in nodes.values():
         if node["resource_type"] == "model" and node["name"] in marts:
             facts.tables[node["name"]] = node.get("description") or ""
+            if (node.get("config") or {}).get("meta", {}).get("replaces_whole_snapshots"):
+                facts.snapshot_marts.add(node["name"])
             for column, props in node.get("columns", {}).items():
                 facts.columns[(node["name"], column)] = props.get("description") or ""
     unique: dict[str, list[list[str]]] = {}

@@ -188,7 +188,7 @@ def _layout(con: duckdb.DuckDBPyConnection, tables: list[str], facts: DbtFacts) 
                   sorted((c, facts.required(t, c), facts.columns.get((t, c))) for (tt, c, _) in columns if tt == t))
                  for t in tables]
     text = json.dumps([SERVING_STORAGE_VERSION, LAYOUT_VERSION, columns, described,
-                       sorted(facts.usable_foreign_keys(set(tables)))], default=str)
+                       sorted(facts.usable_foreign_keys(set(tables))), sorted(facts.snapshot_marts)], default=str)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -230,17 +230,14 @@ def _create_served(con: duckdb.DuckDBPyConnection, tables: list[str], facts: Dbt
 
 
 def _refresh_served(con: duckdb.DuckDBPyConnection, tables: list[str], facts: DbtFacts) -> set[str] | None:
-    """Brings a copy of the previous serving file up to the build: a snapshot mart (snapshot_date, built_at)
-    gets the snapshots whose build differs replaced, any other mart whose rows differ is replaced whole. Returns
+    """Brings a copy of the previous serving file up to the build: a mart dbt rebuilds a snapshot at a time gets
+    the snapshots whose build (built_at) differs replaced, any other mart whose rows differ is replaced whole. Returns
     the marts rewritten, or None when a mart other marts reference changed (its rows cannot be deleted under
     their foreign keys: the file is rebuilt)."""
     changes: dict[str, list | None] = {}  # mart -> changed snapshots, or None: replace it whole
     for table in tables:
         build, served = f'build.marts."{table}"', f'serving.marts."{table}"'
-        columns = {c for (c,) in con.execute("SELECT column_name FROM information_schema.columns WHERE table_catalog "
-                                             "= 'build' AND table_schema = 'marts' AND table_name = ?",
-                                             [table]).fetchall()}
-        if {"snapshot_date", "built_at"} <= columns:
+        if table in facts.snapshot_marts:
             # dbt replaces a snapshot whole and stamps its rows with the build's time: same stamp, same rows.
             versions = "SELECT snapshot_date, max(built_at) FROM {} GROUP BY ALL"
             changed = [d for (d,) in con.execute(
@@ -280,9 +277,9 @@ def _create_served_table(con: duckdb.DuckDBPyConnection, table: str, facts: DbtF
     parts = [f'"{c}" {kind}' + (" NOT NULL" if facts.required(table, c) else "") for c, kind in columns]
     if table in facts.primary_keys:
         parts.append("PRIMARY KEY (" + ", ".join(f'"{c}"' for c in facts.primary_keys[table]) + ")")
-    for source, column, target, field in facts.usable_foreign_keys(tables):
+    for source, column, target, target_column in facts.usable_foreign_keys(tables):
         if source == table:
-            parts.append(f'FOREIGN KEY ("{column}") REFERENCES marts."{target}" ("{field}")')
+            parts.append(f'FOREIGN KEY ("{column}") REFERENCES marts."{target}" ("{target_column}")')
     con.execute(f'CREATE TABLE serving.marts."{table}" ({", ".join(parts)})')
     if facts.tables.get(table):
         con.execute(f'COMMENT ON TABLE serving.marts."{table}" IS {_sql_text(facts.tables[table])}')

@@ -2,11 +2,12 @@
   Incremental models keyed on snapshot_date: a run rebuilds only the snapshots whose rows changed upstream.
   Every row carries built_at (when dbt built it); a downstream model picks the upstream rows built after its
   own newest row, and replaces those snapshots whole (delete+insert on snapshot_date), so a corrected
-  re-export of a snapshot replaces it entirely. Their data tests cover the rebuilt snapshots (test_scope.sql).
+  re-export of a snapshot replaces it entirely. meta.replaces_whole_snapshots says so to the rest of the project:
+  their data tests cover the rebuilt snapshots (test_scope.sql), a publication copies only changed snapshots.
 #}
 {% macro snapshot_incremental_config() -%}
     {{ config(materialized='incremental', unique_key='snapshot_date', incremental_strategy='delete+insert',
-              on_schema_change='fail', meta={'tests_cover': 'rebuilt_snapshots'}) }}
+              on_schema_change='fail', meta={'replaces_whole_snapshots': true}) }}
 {%- endmacro %}
 
 {# is_incremental(), safe where `this` is undefined (unit tests render models without a target relation). #}

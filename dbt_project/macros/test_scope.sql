@@ -1,6 +1,7 @@
 {#
   Data tests on the snapshot tables test the snapshots this dbt invocation rebuilt, not all history.
-  A model built with snapshot_incremental_config() replaces whole snapshots and stamps every row it writes
+  A model built with snapshot_incremental_config() (meta.replaces_whole_snapshots) replaces whole snapshots
+  and stamps every row it writes
   with built_at = this invocation's start, so `built_at = build_timestamp()` is exactly the rebuilt
   snapshots: the others were tested when they were built and have not changed since. A full refresh rebuilds
   (and so tests) everything. KOPERASI_DBT_TESTS=all tests every row: the nightly schedule sets it (Dagster
@@ -23,6 +24,6 @@
 {% macro tests_rebuilt_snapshots_only() -%}
     {%- set tested = graph.nodes.get(model.attached_node) if model.attached_node else none -%}
     {{ return(tested is not none
-              and tested.config.meta.get('tests_cover') == 'rebuilt_snapshots'
+              and tested.config.meta.get('replaces_whole_snapshots')
               and env_var('KOPERASI_DBT_TESTS', 'rebuilt') != 'all') }}
 {%- endmacro %}
