@@ -350,3 +350,16 @@ def test_steward_exports_the_quarantined_rows_of_a_file(tmp_path, home):
     report = subprocess.run([*cli, "quality"], capture_output=True, text=True)
     assert "1 baris dikarantina: angka tidak dapat dibaca" in report.stdout
     assert "baris 3: kolom 'Aset': '12,5 juta' bukan angka bulat" in report.stdout, "the row and its value, in Indonesian"
+
+
+def test_a_member_lists_sha256_is_not_taken_for_a_nip(con, tmp_path):
+    """A file whose SHA-256 holds 18 decimal digits in a row (about one in a hundred) is not a NIP."""
+    from expectations.checks import opd_members
+
+    sha = "0019329e82458d5e035262624380152311a72936944418f36e05e4920ba06c26"  # '035262624380152311': 18 digits
+    con.execute("INSERT INTO raw.opd_members (cooperative_nik, list_date, member_key, employment_status, _source_file, "
+                "_source_sha256, _source_row, _ingested_at) VALUES ('1207010100000001', DATE '2024-12-31', ?, 'ASN', "
+                "'anggota_koperasi_disdik_20241231.xlsx', ?, 2, now())", ["0123456789abcdef" * 2, sha])
+    outcome = opd_members(con, tmp_path / "quality", sha)
+    assert outcome.passed, outcome.describe()
+    assert {o.column for o in outcome.outcomes} >= {"_source_file", "member_key"}
