@@ -53,7 +53,7 @@ run: sample
 
 # dbt docs (models, columns, lineage, exposures) as a static site; view with `make docs-serve`.
 docs: install
-	@cd dbt_project && ../$(BIN)/dbt docs generate --quiet --profiles-dir . --target-path $(KOPERASI_HOME)/dbt/docs \
+	@umask 077 && cd dbt_project && ../$(BIN)/dbt docs generate --quiet --profiles-dir . --target-path $(KOPERASI_HOME)/dbt/docs \
 		&& echo "dbt docs:         $(KOPERASI_HOME)/dbt/docs/index.html (make docs-serve, then http://localhost:8080)"
 
 docs-serve:
@@ -75,8 +75,8 @@ test: install bi-install
 	$(BIN)/python -m pytest
 
 dev: install
-	$(BIN)/python -c "from warehouse.paths import get_paths; from orchestration.instance import prepare_dagster_home; prepare_dagster_home(get_paths())"
-	DAGSTER_HOME=$(KOPERASI_HOME)/dagster $(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p $(DEV_PORT)
+	umask 077 && $(BIN)/python -c "from warehouse.paths import get_paths; from orchestration.instance import prepare_dagster_home; prepare_dagster_home(get_paths())"
+	umask 077 && DAGSTER_HOME=$(KOPERASI_HOME)/dagster $(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p $(DEV_PORT)
 
 # A local PostgreSQL for BI tools (KOPERASI_POSTGRES_PORT, default 5433); prints the URLs to use.
 postgres: install

@@ -33,9 +33,15 @@ DATABASE_NAME = "Gudang Data Koperasi"
 
 
 def _private_file(path: Path, make) -> str:
+    """A secret kept in ``path``, created 0600 in one step (never written first and chmod-ed after)."""
     if not path.exists():
-        path.write_text(make() + "\n", encoding="utf-8")
-    path.chmod(0o600)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(make() + "\n")
     return path.read_text(encoding="utf-8").strip()
 
 
@@ -78,8 +84,10 @@ def bundle(uri: str, connect_args: dict, target: Path) -> Path:
     return target
 
 
-def _superset(env: dict, *args: str) -> str:
-    result = subprocess.run([str(BIN / "superset"), *args], env=env, capture_output=True, text=True, timeout=900)
+def _superset(env: dict, *args: str, answers: str | None = None) -> str:
+    """``superset ARGS``; ``answers`` go to its prompts on stdin (a password: never on the command line)."""
+    result = subprocess.run([str(BIN / "superset"), *args], env=env, capture_output=True, text=True, timeout=900,
+                            input=answers)
     if result.returncode != 0:
         raise SystemExit(f"superset {' '.join(args[:2])} failed:\n{result.stdout[-2000:]}\n{result.stderr[-3000:]}")
     return result.stdout + result.stderr
@@ -91,10 +99,10 @@ def setup(home: Path, env: dict) -> tuple[str, str, str]:
     _superset(env, "db", "upgrade")
     users = _superset(env, "fab", "list-users")
     if f"username:{user} |" in users:  # `fab list-users` prints "username:admin | email:..."
-        _superset(env, "fab", "reset-password", "--username", user, "--password", password)
+        _superset(env, "fab", "reset-password", "--username", user, answers=f"{password}\n{password}\n")
     else:
         _superset(env, "fab", "create-admin", "--username", user, "--firstname", "Admin", "--lastname", "Koperasi",
-                  "--email", f"{user}@localhost", "--password", password)
+                  "--email", f"{user}@localhost", answers=f"{password}\n{password}\n")
     _superset(env, "init")
     uri, connect_args = serving_uri(home)
     with tempfile.TemporaryDirectory() as tmp:  # holds the rendered URI (a password with PostgreSQL): private
@@ -112,7 +120,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"nothing published yet ({home / 'warehouse' / 'serving.duckdb'}): run 'make run' first", file=sys.stderr)
         return 1
     bi_home = home / "bi"
-    bi_home.mkdir(parents=True, exist_ok=True)
+    os.umask(0o077)  # Superset's metadata and logs are the owner's only, like everything under KOPERASI_HOME
+    bi_home.mkdir(mode=0o700, parents=True, exist_ok=True)
     bi_home.chmod(0o700)
     _private_file(bi_home / "secret.key", lambda: secrets.token_urlsafe(42))
     env = {**os.environ, "KOPERASI_HOME": str(home), "SUPERSET_CONFIG_PATH": str(BI_DIR / "superset_config.py"),

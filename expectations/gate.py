@@ -21,8 +21,7 @@ from expectations.runner import ExpectationOutcome, SuiteOutcome, data_docs_batc
 from expectations.suites import ERROR
 from ingestion import landing, privacy
 from ingestion.api import IngestResult, file_sha256, ingest_file, snapshot_date_from_name
-from ingestion.corrections import read_workbook
-from ingestion.errors import FileRejected
+from ingestion.corrections import WorkbookRefused, read_workbook
 from warehouse.paths import KoperasiPaths
 
 Suite = Callable[[duckdb.DuckDBPyConnection, Path, IngestResult], SuiteOutcome]
@@ -42,13 +41,16 @@ def _ods_accounting(con, quality: Path, r: IngestResult) -> SuiteOutcome:
     return checks.file_accounting(con, quality, [r.sha256])
 
 
-def _member_list_privacy(con, quality: Path, r: IngestResult) -> SuiteOutcome:
-    """No personal value in what the member list left in the quarantine (masking is the first defence)."""
+def _quarantine_privacy(con, quality: Path, r: IngestResult) -> SuiteOutcome:
+    """No personal value in what an OPD list left in the quarantine (the privacy rule is the first defence).
+    A registry list keeps its cooperatives' registry numbers, 16 digits that can look like a KTP NIK: there the
+    KTP pattern is not applied (a KTP column of a registry list is masked by the rule: no mapping knows it)."""
+    kinds = None if r.table_kind == "members" else tuple(k for k in privacy.PATTERNS if k != "ktp_nik")
     rows = con.execute("SELECT source_row, message, record FROM raw.quarantine WHERE sha256 = ?", [r.sha256]).fetchall()
     found = privacy.scan([(f"{r.file} row {row} {part}", text) for row, message, record in rows
-                          for part, text in (("reason", message), ("record", record))])
+                          for part, text in (("reason", message), ("record", record))], kinds=kinds)
     observed = "; ".join(sorted({f.describe() for f in found}))[:200] or "none"
-    return SuiteOutcome("member_list_privacy", [ExpectationOutcome(
+    return SuiteOutcome("quarantine_privacy", [ExpectationOutcome(
         "expect_no_personal_values_in_quarantine", None, ERROR, not found, observed)])
 
 
@@ -59,8 +61,8 @@ SUITES: dict[str, list[Suite]] = {
                        lambda con, q, r: checks.bps_totals(con, q, r.sha256)],
     "bps_businesses": [lambda con, q, r: checks.bps_businesses(con, q, r.sha256),
                        lambda con, q, r: checks.bps_totals(con, q, r.sha256)],
-    "opd_cooperatives": [],
-    "opd_members": [lambda con, q, r: checks.opd_members(con, q, r.sha256), _member_list_privacy],
+    "opd_cooperatives": [_quarantine_privacy],
+    "opd_members": [lambda con, q, r: checks.opd_members(con, q, r.sha256), _quarantine_privacy],
 }
 
 
@@ -114,7 +116,7 @@ def admit_file(con: duckdb.DuckDBPyConnection, path: Path, source: str, paths: K
         reason = "failed quality checks: " + " | ".join(o.describe() for o in failed)
         # The quarantine stays for the steward to correct, unless it is what failed (personal data in it).
         landing.withdraw(con, result.sha256, reason,
-                         keep_quarantine=not any(o.suite == "member_list_privacy" for o in failed))
+                         keep_quarantine=not any(o.suite == "quarantine_privacy" for o in failed))
         result.status, result.error = "failed_checks", reason
         log(f"{result.file} withdrawn: {reason}")
     else:
@@ -175,7 +177,7 @@ def admit_corrections(con: duckdb.DuckDBPyConnection, workbook: Path, paths: Kop
     snapshot changes. The workbook is archived; each fixed row is recorded with the row it fixes."""
     try:
         sheets = read_workbook(workbook)
-    except FileRejected as e:
+    except WorkbookRefused as e:
         return [CorrectionOutcome("", workbook.name, problem=e.problem)]
     landing.archive_file(workbook, file_sha256(workbook), paths.archive)
     outcomes = []

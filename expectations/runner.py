@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -89,6 +90,14 @@ def _arguments(kwargs: dict) -> dict:
     return {k: _plain(v) if not isinstance(v, list) else [_plain(x) for x in v] for k, v in keep.items()}
 
 
+def page_safe_name(name: str) -> str:
+    """A file name as the Data Docs may show it: GX writes run and asset names into its pages unescaped and into
+    its folder names, so anything but letters, digits and ``._-()›`` and spaces becomes ``_`` (no markup, no
+    path)."""
+    safe = re.sub(r"[^\w .()›-]", "_", name, flags=re.ASCII).strip(". ") or "_"
+    return safe[:200]
+
+
 def validate(quality_dir: Path, suite_name: str, expectations: list, frame: pd.DataFrame,
              data_asset: str | None = None) -> SuiteOutcome:
     """Validates one frame; results go to the Data Docs site under ``quality_dir``, named after ``data_asset``
@@ -107,7 +116,7 @@ def validate(quality_dir: Path, suite_name: str, expectations: list, frame: pd.D
         gx.ValidationDefinition(name=suite_name, data=batch, suite=suite))
     checkpoint = context.checkpoints.add_or_update(gx.Checkpoint(
         name=suite_name, validation_definitions=[definition], actions=[]))
-    name = data_asset or suite_name
+    name = page_safe_name(data_asset or suite_name)
     run = checkpoint.run(batch_parameters={"dataframe": frame}, run_id=RunIdentifier(run_name=name))
     key, validation = next(iter(run.run_results.items()))
     validation.meta["batch_spec"] = {**validation.meta.get("batch_spec", {}), "data_asset_name": name}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import stat
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timezone
@@ -13,6 +14,7 @@ import duckdb
 
 from ingestion import bps, landing, ods, opd
 from ingestion.errors import FileRejected
+from ingestion.findings import Finding
 from ingestion.mapping import load_mapping
 from ingestion.pseudonym import MissingPseudonymKey, PseudonymKey, key_mismatch_message, pseudonym_key
 from ingestion.quarantine import ParsedFile
@@ -89,8 +91,7 @@ def _parse(con: duckdb.DuckDBPyConnection, source: str, path: Path, name: str, s
     if source == "ods":
         on = snapshot_date or snapshot_date_from_name(name)
         if on is None:
-            raise FileRejected(name, "no snapshot date: put it in the file name (YYYY-MM-DD or YYYYMMDD) "
-                                     "or pass --snapshot-date")
+            raise FileRejected(name, "no_snapshot_date")
         return grid.table.name, ods.parse_ods(grid, on), None
     if source == "bps":
         return grid.table.name, bps.parse_bps(grid, name), None
@@ -99,10 +100,10 @@ def _parse(con: duckdb.DuckDBPyConnection, source: str, path: Path, name: str, s
     try:
         key = pseudonym_key(key_file)
     except MissingPseudonymKey as e:
-        raise FileRejected(name, str(e)) from None
+        raise FileRejected(name, "pseudonym_key", detail=str(e)) from None
     stored = landing.stored_key_fingerprint(con)
     if stored is not None and stored != key.fingerprint:
-        raise FileRejected(name, key_mismatch_message(stored, key))
+        raise FileRejected(name, "pseudonym_key", detail=key_mismatch_message(stored, key))
     return "members", opd.parse_members(grid, name, key.secret, today), key
 
 
@@ -123,9 +124,14 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, source: str, archive
         raise ValueError(f"unknown source {source!r}; expected one of {', '.join(SOURCES)}")
     started = datetime.now(timezone.utc).replace(tzinfo=None)
     name = name or path.name
-    if not path.is_file():
-        return IngestResult(name, source, "", "rejected", error=f"{path}: no such file")
-    sha, utf8 = digest(path)
+    refused = not_a_regular_file(path)
+    if refused is not None:  # never opened: a link may point anywhere on the machine, a FIFO blocks a reader
+        return _refused(con, Finding("not_regular", {"what": refused}), source, name, started, retry_known)
+    try:
+        sha, utf8 = digest(path)
+    except OSError as e:
+        return _refused(con, Finding("unreadable_file", {"error_type": type(e).__name__}), source, name, started,
+                        retry_known)
     known = landing.registry_entry(con, sha, source)
     if known is not None:
         status, error = known
@@ -146,11 +152,12 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, source: str, archive
                                   key_fingerprint=key.fingerprint if key is not None else None,
                                   corrects=corrects, corrected_rows=corrected_rows)
     except FileRejected as e:  # before landing, or midway through it (rolled back)
-        landing.record_file(con, sha256=sha, source=source, file=name, archived_as=None, table_kind=None,
-                            snapshot_date=snapshot_date, status=landing.REJECTED, rows_read=None, rows_loaded=None,
-                            rows_quarantined=None, rows_skipped=None, warnings=[], error=str(e), started_at=started,
-                            corrects=corrects)
-        return IngestResult(name, source, sha, "rejected", error=str(e))
+        return _rejected(con, e.finding, sha, source, name, snapshot_date, started, corrects)
+    except (duckdb.Error, KeyboardInterrupt, SystemExit):
+        raise  # the warehouse's fault or the operator's, not the file's: the caller stops
+    except Exception as e:  # anything else a file can provoke in a reader is that file's rejection, not the run's
+        return _rejected(con, Finding("unexpected", {"error_type": type(e).__name__}), sha, source, name,
+                         snapshot_date, started, corrects)
     warnings = list(parsed.warnings)
     if key is not None and key.generated:
         warnings.append(f"generated a new pseudonym key in {key.origin}: back it up (member lists loaded later "
@@ -162,11 +169,78 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, source: str, archive
         snapshot_date=parsed.snapshot_date.isoformat() if parsed.snapshot_date else None)
 
 
-def inbox_files(inbox: Path, source: str) -> list[Path]:
+def _rejected(con: duckdb.DuckDBPyConnection, finding: Finding, sha: str, source: str, name: str,
+              snapshot_date: date | None, started: datetime, corrects: str | None) -> IngestResult:
+    error = f"{name}: {finding.english()}"
+    landing.record_file(con, sha256=sha, source=source, file=name, archived_as=None, table_kind=None,
+                        snapshot_date=snapshot_date, status=landing.REJECTED, rows_read=None, rows_loaded=None,
+                        rows_quarantined=None, rows_skipped=None, warnings=[], error=error, started_at=started,
+                        corrects=corrects, finding=finding.to_json())
+    return IngestResult(name, source, sha, "rejected", error=error)
+
+
+def _refused(con: duckdb.DuckDBPyConnection, finding: Finding, source: str, name: str, started: datetime,
+             retry_known: bool) -> IngestResult:
+    """A file that was never read has no content hash: its registry row is keyed by the SHA-256 of the entry
+    (source, name, finding), so the same refusal is recorded once, not on every run."""
+    sha = hashlib.sha256("\0".join(("refused", source, name, finding.to_json())).encode()).hexdigest()
+    known = landing.registry_entry(con, sha, source)
+    if known is not None and not retry_known:
+        return IngestResult(name, source, sha, "known", error=known[1], known_status=known[0])
+    if known is not None:
+        landing.forget(con, sha, source)
+    return _rejected(con, finding, sha, source, name, None, started, None)
+
+
+def not_a_regular_file(path: Path) -> str | None:
+    """Why a path is not read (a symbolic link, a FIFO, a device, a folder, missing), or None for a regular file.
+    Judged on the path itself (lstat), so a link is never followed."""
+    try:
+        mode = path.lstat().st_mode
+    except OSError:
+        return "no such file"
+    if stat.S_ISLNK(mode):
+        return "a symbolic link"
+    if not stat.S_ISREG(mode):
+        return "a folder" if stat.S_ISDIR(mode) else "a special file (FIFO, socket or device)"
+    return None
+
+
+def _inbox_folder(inbox: Path, source: str) -> Path | None:
+    """The source's inbox folder when it is a real folder inside the inbox (not a link to elsewhere)."""
     folder = inbox / source
-    if not folder.is_dir():
+    if folder.is_symlink() or not folder.is_dir():
+        return None
+    return folder
+
+
+def _inbox_entries(inbox: Path, source: str) -> list[Path]:
+    folder = _inbox_folder(inbox, source)
+    if folder is None:
         return []
-    return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith((".", "~$")))
+    return sorted(p for p in folder.iterdir() if not p.name.startswith((".", "~$")))
+
+
+def inbox_entries(inbox: Path, source: str) -> list[Path]:
+    """Every entry of the source's inbox folder, links and special files included: ``ingest_file`` refuses
+    those (a registry row says why) without opening them."""
+    return _inbox_entries(inbox, source)
+
+
+def inbox_files(inbox: Path, source: str) -> list[Path]:
+    """The regular files physically inside the source's inbox folder: links and special files are left out
+    (``refused_inbox_entries`` names them), so nothing outside the inbox is ever read."""
+    return [p for p in _inbox_entries(inbox, source) if not_a_regular_file(p) is None]
+
+
+def refused_inbox_entries(inbox: Path, source: str) -> list[tuple[str, str]]:
+    """(name, why) of the inbox entries that are not read: links, special files, folders; and the source's
+    folder itself when it is a link."""
+    folder = inbox / source
+    if folder.is_symlink():
+        return [(source, Finding("not_regular", {"what": "the inbox folder is a symbolic link"}).english())]
+    return [(p.name, Finding("not_regular", {"what": why}).english())
+            for p in _inbox_entries(inbox, source) if (why := not_a_regular_file(p)) is not None]
 
 
 def pending_snapshot_dates(database: Path, inbox: Path) -> list[str]:

@@ -9,7 +9,7 @@ import polars as pl
 from ingestion import parsing
 from ingestion.errors import FileRejected
 from ingestion.mapping import header_key, source_settings
-from ingestion.quarantine import Batch, ParsedFile, record_json, split, truncated_check
+from ingestion.quarantine import Batch, ParsedFile, record_json, row_checks, split
 from ingestion.reading import Grid
 from ingestion.regions import closest_region_names, resolve_region
 
@@ -26,7 +26,7 @@ def _year(grid: Grid, file: str) -> int:
         found = _YEAR.findall(text)
         if found:
             return int(found[-1])
-    raise FileRejected(file, "no year found in the title rows or the file name (e.g. 'Sensus Ekonomi 2016')")
+    raise FileRejected(file, "no_census_year")
 
 
 def parse_bps(grid: Grid, file: str) -> ParsedFile:
@@ -46,7 +46,7 @@ def parse_bps(grid: Grid, file: str) -> ParsedFile:
     unknown = {s: f"'{s}' is not a region of Sumatera Utara (closest: {', '.join(closest_region_names(s))})"
                for s, c in codes.items() if c is None}
     region_text = pl.col(region_col).str.strip_chars()
-    checks = [truncated_check(rows.truncated_row), ("missing_required", parsing.required(region_col, "region")),
+    checks = row_checks(grid, rows) + [("missing_required", parsing.required(region_col, "region")),
               ("unknown_region", region_text.replace_strict(unknown, default=None, return_dtype=pl.String))]
     values = {"region_code": region_text.replace_strict({s: c for s, c in codes.items() if c}, default=None,
                                                         return_dtype=pl.String)}

@@ -14,11 +14,18 @@ from pathlib import Path
 
 import fastexcel
 
-from ingestion.errors import FileRejected
 
 FILE_COLUMN, ROW_COLUMN, REASON_COLUMN = "Berkas", "Baris", "Alasan"
 WORKBOOK_COLUMNS = (FILE_COLUMN, ROW_COLUMN, REASON_COLUMN)
 INSTRUCTIONS_SHEET = "Petunjuk"
+
+
+class WorkbookRefused(Exception):
+    """A correction workbook that cannot be used at all; the message (Indonesian) is for the steward who sent it."""
+
+    def __init__(self, file: str, problem: str):
+        self.file, self.problem = file, problem
+        super().__init__(f"{file}: {problem}")
 
 
 @dataclass
@@ -56,7 +63,7 @@ def read_workbook(path: Path) -> list[CorrectionSheet]:
     try:
         reader = fastexcel.read_excel(str(path))
     except Exception as e:  # fastexcel raises its own error types for every unreadable workbook
-        raise FileRejected(path.name, f"bukan buku kerja Excel yang dapat dibaca ({e})") from None
+        raise WorkbookRefused(path.name, f"bukan buku kerja Excel yang dapat dibaca ({type(e).__name__})") from None
     sheets = []
     for name in reader.sheet_names:
         if name == INSTRUCTIONS_SHEET:
@@ -64,14 +71,14 @@ def read_workbook(path: Path) -> list[CorrectionSheet]:
         frame = reader.load_sheet(name, dtypes="string").to_polars()
         missing = [c for c in WORKBOOK_COLUMNS if c not in frame.columns]
         if missing:
-            raise FileRejected(path.name, f"lembar '{name}' tidak punya kolom {', '.join(missing)}; "
+            raise WorkbookRefused(path.name, f"lembar '{name}' tidak punya kolom {', '.join(missing)}; "
                                           "pakai lembar koreksi dari koperasi quality --koreksi")
         headers = [c for c in frame.columns if c not in WORKBOOK_COLUMNS]
         files = {f for f in frame.get_column(FILE_COLUMN).drop_nulls().to_list()}
         if not files or frame.is_empty():
             continue
         if len(files) > 1:
-            raise FileRejected(path.name, f"lembar '{name}' mencampur baris dari beberapa berkas: {', '.join(sorted(files))}")
+            raise WorkbookRefused(path.name, f"lembar '{name}' mencampur baris dari beberapa berkas: {', '.join(sorted(files))}")
         sheet = CorrectionSheet(name, files.pop(), headers)
         for index, record in enumerate(frame.iter_rows(named=True), start=2):
             row = _cell(record[ROW_COLUMN])
@@ -79,7 +86,7 @@ def read_workbook(path: Path) -> list[CorrectionSheet]:
             if not any(cells):
                 continue
             if row is None or not row.isdigit():
-                raise FileRejected(path.name, f"lembar '{name}' baris {index}: kolom {ROW_COLUMN} harus berisi "
+                raise WorkbookRefused(path.name, f"lembar '{name}' baris {index}: kolom {ROW_COLUMN} harus berisi "
                                               f"nomor baris asal, bukan '{row or ''}'")
             sheet.rows.append((int(row), cells))
         if sheet.rows:

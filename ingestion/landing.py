@@ -7,8 +7,8 @@ import hashlib
 import json
 import os
 import queue
-import shutil
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -19,6 +19,8 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 
+from ingestion.errors import DatabaseBusy
+from ingestion.private_files import copy_private
 from ingestion.quarantine import EMPTY_QUARANTINE, Batch, LateFindings, ParsedFile
 
 LINEAGE = "_source_file VARCHAR, _source_sha256 VARCHAR, _source_row INTEGER, _ingested_at TIMESTAMP"
@@ -66,10 +68,27 @@ FAILED_CHECKS = "failed_checks"  # withdrawn after a blocking check failed; rows
 REJECTED = "rejected"        # could not be read at all
 
 
-def connect(database: Path) -> duckdb.DuckDBPyConnection:
-    database.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(database), config={
-        "preserve_insertion_order": False, "memory_limit": os.environ.get("KOPERASI_DUCKDB_MEMORY_LIMIT", "1GB")})
+def connect(database: Path, wait_seconds: float | None = None) -> duckdb.DuckDBPyConnection:
+    """A read-write connection. When another process holds DuckDB's file lock (a dbt that is still ending,
+    a reader outside the pipeline), it waits for it (``KOPERASI_LOCK_WAIT_SECONDS``, default 120) instead of
+    failing at once; then ``DatabaseBusy`` names the file."""
+    database.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    limit = float(os.environ.get("KOPERASI_LOCK_WAIT_SECONDS", "120")) if wait_seconds is None else wait_seconds
+    deadline, pause = time.monotonic() + limit, 0.05
+    while True:
+        try:
+            con = duckdb.connect(str(database), config={
+                "preserve_insertion_order": False,
+                "memory_limit": os.environ.get("KOPERASI_DUCKDB_MEMORY_LIMIT", "1GB")})
+            break
+        except duckdb.IOException as e:
+            if "lock" not in str(e).lower():
+                raise
+            if time.monotonic() >= deadline:
+                raise DatabaseBusy(f"{database} is held by another process (DuckDB's file lock) for more than "
+                                   f"{limit:.0f} s; try again when it has finished") from None
+            time.sleep(pause)
+            pause = min(pause * 2, 1.0)
     ensure_raw_schema(con)
     return con
 
@@ -80,6 +99,8 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"CREATE TABLE IF NOT EXISTS raw.{name} ({columns})")
     # A correction (fixed quarantined rows of an ODS file) names the snapshot file it is merged into.
     con.execute("ALTER TABLE raw.ingested_files ADD COLUMN IF NOT EXISTS corrects VARCHAR")
+    # Why a file was rejected, as a code with showable parameters (ingestion.findings): rendered, never parsed.
+    con.execute("ALTER TABLE raw.ingested_files ADD COLUMN IF NOT EXISTS finding JSON")
     # The view is created once and replaced when the rule changes (its comment is the rule's fingerprint).
     rule = current_ods_rows()
     fingerprint = hashlib.sha256(rule.encode()).hexdigest()
@@ -195,11 +216,13 @@ def record_key_fingerprint(con: duckdb.DuckDBPyConnection, fingerprint: str) -> 
 
 
 def archive_file(path: Path, sha256: str, archive_dir: Path) -> Path:
+    """The original file, kept by content hash, owner-only (0600 in 0700 folders: it may hold personal data)."""
     target = archive_dir / sha256[:2] / f"{sha256}{path.suffix.lower()}"
     if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
+        archive_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        target.parent.mkdir(mode=0o700, exist_ok=True)
         tmp = target.with_suffix(target.suffix + ".part")
-        shutil.copyfile(path, tmp)
+        copy_private(path, tmp)
         tmp.replace(target)
     return target
 
@@ -379,13 +402,13 @@ def _prefetched(items: Iterator[pa.Table], depth: int = 1) -> Iterator[pa.Table]
 def record_file(con: duckdb.DuckDBPyConnection, *, sha256: str, source: str, file: str, archived_as: str | None,
                 table_kind: str | None, snapshot_date, status: str, rows_read: int | None, rows_loaded: int | None,
                 rows_quarantined: int | None, rows_skipped: int | None, warnings: list[str], error: str | None,
-                started_at: datetime, corrects: str | None = None) -> None:
+                started_at: datetime, corrects: str | None = None, finding: str | None = None) -> None:
     con.execute(
         "INSERT INTO raw.ingested_files (sha256, source, file, archived_as, table_kind, snapshot_date, status, "
-        "rows_read, rows_loaded, rows_quarantined, rows_skipped, warnings, error, started_at, finished_at, corrects) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "rows_read, rows_loaded, rows_quarantined, rows_skipped, warnings, error, started_at, finished_at, corrects, "
+        "finding) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [sha256, source, file, archived_as, table_kind, snapshot_date, status, rows_read, rows_loaded,
-         rows_quarantined, rows_skipped, json.dumps(warnings), error, started_at, _now(), corrects])
+         rows_quarantined, rows_skipped, json.dumps(warnings), error, started_at, _now(), corrects, finding])
 
 
 def _in_transaction(con: duckdb.DuckDBPyConnection, statements: Callable[[], None]) -> None:

@@ -9,7 +9,7 @@ import polars as pl
 
 from ingestion import parsing
 from ingestion.mapping import TableMapping
-from ingestion.quarantine import Batch, LateFindings, ParsedFile, record_json, split, truncated_check
+from ingestion.quarantine import Batch, LateFindings, ParsedFile, record_json, row_checks, split
 from ingestion.reading import Grid, RowBatch
 from ingestion.regions import closest_region_names, resolve_region
 
@@ -149,7 +149,7 @@ def _parse_batch(grid: Grid, rows: RowBatch, snapshot_date: date, numbers: _Regi
         return pl.col(f"_t_{field}")
 
     values = {f"_v_{field}": rule.value_of(text(field)) for field, rule in rules.items()}
-    checks: list[tuple] = [truncated_check(rows.truncated_row)]
+    checks: list[tuple] = row_checks(grid, rows)
     for field in grid.table.required:
         trimmed = text(field) if f"_t_{field}" in texts else None  # looked-up fields have no trimmed column
         checks.append(("missing_required", parsing.required(cols[field], grid.header_of(field), trimmed)))

@@ -14,7 +14,7 @@ import polars as pl
 
 from ingestion import parsing
 from ingestion.errors import FileRejected
-from ingestion.quarantine import Batch, ParsedFile, record_json, split, truncated_check
+from ingestion.quarantine import Batch, ParsedFile, record_json, row_checks, split
 from ingestion.reading import Grid
 from ingestion.pseudonym import member_key
 
@@ -44,7 +44,7 @@ def parse_registry(grid: Grid, file: str, fallback_date: date) -> ParsedFile:
     cols = grid.columns
     nik = parsing.registry_number(cols["cooperative_nik"], grid.headers[int(cols["cooperative_nik"][1:])])
     rows = grid.whole
-    checks = [truncated_check(rows.truncated_row)] + [("missing_required", parsing.required(cols[f], f))
+    checks = row_checks(grid, rows) + [("missing_required", parsing.required(cols[f], f))
                                                       for f in grid.table.required]
     checks.append(nik.check)
     frame = rows.frame.with_columns(nik.value.alias("_nik"))
@@ -64,15 +64,14 @@ def parse_members(grid: Grid, file: str, key: bytes, fallback_date: date) -> Par
     cols, table = grid.columns, grid.table
     cooperative = next((m.group(1) for t in grid.preamble if (m := _NIK_LINE.search(t))), None)
     if cooperative is None:
-        raise FileRejected(file, "member list does not say which cooperative it belongs to "
-                                 "(expected a line 'NIK Koperasi: <16 digits>' above the header)")
+        raise FileRejected(file, "no_cooperative_line")
 
     def header(field: str) -> str:
         return grid.headers[int(cols[field][1:])]
 
     nip = parsing.clean_text(cols["nip"]).str.replace_all(r"[\s.']", "")
     rows = grid.whole
-    checks = [truncated_check(rows.truncated_row)] + [("missing_required", parsing.required(cols[f], f))
+    checks = row_checks(grid, rows) + [("missing_required", parsing.required(cols[f], f))
                                                       for f in table.required]
     checks.append(("invalid_nip", pl.when(nip.is_not_null() & ~nip.str.contains(r"^\d{18}$"))
                    .then(pl.lit(f"column '{header('nip')}' (nip): not an 18-digit NIP (value masked)"))))
@@ -81,7 +80,7 @@ def parse_members(grid: Grid, file: str, key: bytes, fallback_date: date) -> Par
     canon = {s: table.canonical_value("employment_status", s) for s in spellings}
     status = status_text.replace_strict({s: c for s, c in canon.items() if c}, default=None, return_dtype=pl.String)
     checks.append(("invalid_status", pl.when(status_text.is_not_null() & status.is_null()).then(
-        pl.format(f"column '{header('employment_status')}': '{{}}' is not ASN, PPPK or Honorer", status_text))))
+        pl.lit(f"column '{header('employment_status')}': not ASN, PPPK or Honorer (value masked)"))))
     values = {"_nip": nip, "_status": status}
     for field, rule in (("joined_date", lambda c, h: parsing.calendar_date(c, h, excel_serials=True)),
                         ("principal_savings", parsing.whole_number), ("mandatory_savings", parsing.whole_number),
@@ -91,8 +90,7 @@ def parse_members(grid: Grid, file: str, key: bytes, fallback_date: date) -> Par
             values[f"_v_{field}"] = parsed.value
             checks.append(parsed.check)
     frame = rows.frame.with_columns(**values)
-    non_personal = tuple(f.name for f in table.fields if not f.personal)
-    good, bad = split(frame, checks, record_json(grid, kept_fields=non_personal))
+    good, bad = split(frame, checks, record_json(grid))
     keys = [member_key(key, n) for n in good.get_column("_nip").to_list()]
     loaded = good.select(
         pl.lit(cooperative).alias("cooperative_nik"), pl.lit(list_date(grid, file, fallback_date)).alias("list_date"),

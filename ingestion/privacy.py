@@ -1,9 +1,15 @@
-"""A scan for personal values in text: the last line of defence behind masking at ingestion.
+"""The privacy rule, for every source: what of a file's row may be kept outside the archive, and a scan.
 
-Run by the gate over every member list's quarantined records (a finding is a blocking failure: the file is
-withdrawn), by ``koperasi quality --quarantine`` before it writes a steward's CSV, and by the tests over every
-table, file and export. Patterns, not names: a person's name cannot be told from other text, so names are
-kept out structurally (member lists keep only allow-listed columns, see ``quarantine.record_json``).
+The rule (``shown_columns``): of a row that is kept anywhere (the quarantine, a correction workbook, a
+steward's CSV) only the cells of columns the source's mapping recognises as a non-personal field are kept;
+every other cell, including every column no mapping knows (a registry list's chair, KTP, phone, e-mail,
+address, birth date; a member list's name and NIP), is written as ``MASK``. Messages never quote a cell of a
+file without a recognised header (see ``ingestion.findings``).
+
+The scan (``scan``, ``mask``) is the second line of defence behind that rule: run by the gate over every
+quarantined record and message (a finding is a blocking failure: the file is withdrawn), by the steward
+exports before they write, and by the tests over every table, file and export. Patterns, not names: a
+person's name cannot be told from other text, which is why names are kept out by the rule, not the scan.
 """
 
 from __future__ import annotations
@@ -12,7 +18,14 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ingestion.quarantine import MASK
+
+MASK = "[masked]"
+
+
+def shown_columns(headers: list[str], columns: dict[str, str], personal_fields: set[str]) -> set[str]:
+    """Grid columns (c0..cN) whose cells may be kept: mapped to a field of the mapping that is not personal."""
+    return {column for field_name, column in columns.items() if field_name not in personal_fields}
+
 
 # NIP (civil-servant number): 18 digits, birth date YYYYMMDD first. Dots or spaces are sometimes typed in.
 # Lookarounds on word characters: a digit run inside a hex key or a longer code is not a number of a person.
@@ -35,17 +48,20 @@ class Finding:
         return f"{self.kind} in {self.where}"
 
 
-def findings_in(text: str | None, where: str) -> list[Finding]:
+def findings_in(text: str | None, where: str, kinds: Iterable[str] | None = None) -> list[Finding]:
     if not text or text == MASK:
         return []
-    return [Finding(kind, where) for kind, pattern in PATTERNS.items() if pattern.search(text)]
+    return [Finding(kind, where) for kind, pattern in PATTERNS.items()
+            if (kinds is None or kind in kinds) and pattern.search(text)]
 
 
-def scan(items: Iterable[tuple[str, str | None]]) -> list[Finding]:
-    """(where, text) pairs -> findings, naming where but never quoting what was found."""
+def scan(items: Iterable[tuple[str, str | None]], kinds: Iterable[str] | None = None) -> list[Finding]:
+    """(where, text) pairs -> findings, naming where but never quoting what was found; ``kinds``: only these
+    patterns (default: all)."""
+    kinds = None if kinds is None else set(kinds)
     found: list[Finding] = []
     for where, text in items:
-        found += findings_in(text, where)
+        found += findings_in(text, where, kinds)
     return found
 
 

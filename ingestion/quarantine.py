@@ -7,9 +7,8 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from ingestion.reading import Grid
-
-MASK = "[masked]"
+from ingestion.privacy import MASK, shown_columns
+from ingestion.reading import Grid, RowBatch
 
 
 @dataclass
@@ -47,25 +46,19 @@ class ParsedFile:
     late: Callable[[], LateFindings | None] | None = None
 
 
-def record_json(grid: Grid, masked_fields: tuple[str, ...] = (), *,
-                kept_fields: tuple[str, ...] | None = None) -> pl.Expr:
-    """The raw row as JSON keyed by the file's own headers, personal values masked: the columns of
-    ``masked_fields``, or, with ``kept_fields`` (an allow-list), every column not mapped to one of those
-    fields, including columns the mapping does not know (a member list may carry KTP numbers, addresses,
-    phone numbers under any header)."""
-    if kept_fields is not None:
-        kept_columns = {grid.columns[f] for f in kept_fields if f in grid.columns}
-        masked_columns = {f"c{i}" for i in range(len(grid.headers))} - kept_columns
-    else:
-        masked_columns = {grid.columns[f] for f in masked_fields if f in grid.columns}
+def record_json(grid: Grid) -> pl.Expr:
+    """The raw row as JSON keyed by the file's own headers, by the privacy rule (``privacy.shown_columns``): cells
+    of columns mapped to a non-personal field as they are, every other cell masked. NUL bytes are never kept."""
+    personal = {f.name for f in grid.table.fields if f.personal}
+    shown = shown_columns(grid.headers, grid.columns, personal)
     parts = []
     for index, header in enumerate(grid.headers):
         column = f"c{index}"
         label = header or column
         # otherwise(the column): nulls stay null and the expression keeps the column's length (a struct of
         # literal-only fields panics in polars 2.1 when every column is masked)
-        value = (pl.when(pl.col(column).is_not_null()).then(pl.lit(MASK)).otherwise(pl.col(column))
-                 if column in masked_columns else pl.col(column))
+        value = (pl.col(column).str.replace_all("\x00", "", literal=True) if column in shown else
+                 pl.when(pl.col(column).is_not_null()).then(pl.lit(MASK)).otherwise(pl.col(column)))
         parts.append(value.alias(label if label not in {p.meta.output_name() for p in parts} else f"{label}_{index}"))
     return pl.struct(parts).struct.json_encode()
 
@@ -110,6 +103,22 @@ def split(frame: pl.DataFrame | pl.LazyFrame, checks: list[Check], record: pl.Ex
     bad = flagged.filter(bad_rows).rechunk().lazy().select(
         pl.col("row_number").alias("source_row"), reason.alias("reason"), message.alias("message"), record.alias("record"))
     return good, bad.collect(engine="in-memory")  # the streaming engine panics on this plan (polars 2.1)
+
+
+def row_checks(grid: Grid, rows: RowBatch) -> list[Check]:
+    """What every source checks of a row before its own rules: the row is not cut short, has no formula without a
+    saved value (read as empty by the spreadsheet reader: never loaded as a value it does not have) and no NUL
+    byte (binary content, never text)."""
+    checks = [truncated_check(rows.truncated_row)]
+    if grid.formula_rows:
+        checks.append(("formula_without_value", pl.when(pl.col("row_number").is_in(list(grid.formula_rows))).then(
+            pl.lit("a formula cell has no saved value: open the file in Excel, let it calculate, save it again"))))
+    if grid.has_nul:
+        holds_nul = pl.any_horizontal([pl.col(f"c{i}").str.contains("\x00", literal=True).fill_null(False)
+                                       for i in range(len(grid.headers))])
+        checks.append(("nul_byte", pl.when(holds_nul).then(
+            pl.lit("a cell holds a NUL byte (binary content, not text): re-export the file"))))
+    return checks
 
 
 def truncated_check(truncated_row: int | None) -> tuple[str, pl.Expr]:

@@ -17,6 +17,7 @@ from pathlib import Path
 import fastexcel
 import polars as pl
 
+from ingestion import bounds
 from ingestion.errors import FileRejected
 from ingestion.mapping import TableMapping
 from ingestion.utf8 import Utf8Check, check_file
@@ -56,6 +57,8 @@ class Grid:
     header_row: int  # 1-based row number of the (last) header row
     scan_rows: Callable[[], pl.LazyFrame] = field(repr=False)  # every row below the header, unclassified
     cut_short: bool = False  # the file ends in the middle of its last row
+    formula_rows: tuple[int, ...] = ()  # rows with a formula cell that has no cached value (XLSX)
+    has_nul: bool = False  # the file has a NUL byte somewhere (CSV): rows holding one are quarantined
     _keep: object = field(default=None, repr=False)  # a transcoded copy's TemporaryDirectory: lives as long as the grid
 
     def header_of(self, field_name: str) -> str:
@@ -78,7 +81,7 @@ class Grid:
             raise self._unreadable(e) from None
         last = _classify(pending, self.cut_short) if pending is not None else None
         if last is None or kept + last.frame.height == 0:
-            raise FileRejected(self.name, f"has a header row (row {self.header_row}) but no data rows")
+            raise FileRejected(self.name, "no_data_rows", row=self.header_row)
         yield last
 
     def rows_where(self, condition: pl.Expr) -> pl.DataFrame:
@@ -89,7 +92,7 @@ class Grid:
             raise self._unreadable(e) from None
 
     def _unreadable(self, error: Exception) -> FileRejected:
-        return FileRejected(self.name, f"is not a readable CSV file ({str(error).splitlines()[0][:200]})")
+        return FileRejected(self.name, "unreadable_csv", error_type=type(error).__name__)
 
     @cached_property
     def whole(self) -> RowBatch:
@@ -134,12 +137,11 @@ def _choose(tables: dict[str, TableMapping], rows: list[list[str | None]], name:
             if score > best[0]:
                 best = (score, index, table)
     score, index, table = best
-    if table is None or score < 2:
+    if table is None or score < 2:  # the cells are not quoted: without a header they may be a person's data
         first = next((c for c in rows if any(x for x in c)), [])
-        found = ", ".join(repr(c) for c in first if c) or "nothing"
-        expected = "; ".join(f"{t.name}: {', '.join(t.required)}" for t in tables.values())
-        raise FileRejected(name, f"no header row found in the first {HEADER_SEARCH_ROWS} rows "
-                                 f"(expected columns for {expected}; first row has {found})")
+        expected = [f"{t.name}: {' + '.join(t.required)}" for t in tables.values()]
+        raise FileRejected(name, "no_header", rows=HEADER_SEARCH_ROWS, expected=expected,
+                           found=sum(1 for c in first if c))
     return table, index
 
 
@@ -153,10 +155,10 @@ def _combine_two_row_header(table: TableMapping, upper: list[str | None], lower:
 def _check_required(table: TableMapping, headers: list[str], name: str) -> dict[str, int]:
     matched = table.match(headers)
     missing = [f for f in table.required if f not in matched]
-    if missing:
-        found = ", ".join(repr(h) for h in headers if h) or "none"
-        raise FileRejected(name, f"missing required column(s) {', '.join(missing)}; headers found: {found} "
-                                 f"(add a spelling to ingestion/mappings if a header is named differently)")
+    if missing:  # only the headers the mapping knows are named: an unknown one may be a data cell
+        known = [str(headers[i]) for i in sorted(matched.values())]
+        raise FileRejected(name, "missing_columns", missing=missing, headers=known,
+                           unknown=sum(1 for h in headers if h) - len(known))
     return matched
 
 
@@ -182,6 +184,8 @@ def _layout(table: TableMapping, rows: list[list[str | None]], header_index: int
         headers, first, data_start = [c or "" for c in row], header_index, header_index + 1
     matched = _check_required(table, headers, name)
     width = max(len(r) for r in rows[first:data_start])
+    if width > bounds.MAX_COLUMNS:
+        raise FileRejected(name, "too_many_columns", columns=width, limit_columns=bounds.MAX_COLUMNS)
     headers = headers + [""] * (width - len(headers))
     return _Layout(headers, first, data_start, {f: f"c{i}" for f, i in matched.items()}, width)
 
@@ -194,30 +198,38 @@ def read_grid(path: Path, tables: dict[str, TableMapping], name: str | None = No
         head = f.read(HEAD_BYTES)
         complete = not f.read(1)
     if not head.strip() and complete:
-        raise FileRejected(name, "is empty")
-    if head.startswith(_ZIP_MAGIC) or head.startswith(_OLE_MAGIC):
-        return _read_xlsx(path, tables, name)
+        raise FileRejected(name, "empty")
+    if head.startswith(_ZIP_MAGIC):
+        return _read_xlsx(path, tables, name, bounds.inspect_xlsx(path, name))
+    if head.startswith(_OLE_MAGIC):
+        if path.stat().st_size > bounds.XLS_MAX_BYTES:
+            raise FileRejected(name, "over_bound", what="an Excel 97-2003 workbook", bound=bounds.mib(bounds.XLS_MAX_BYTES))
+        return _read_xlsx(path, tables, name, bounds.SheetInspection())
     if path.suffix.lower() in (".xlsx", ".xls", ".xlsm") or b"\x00" in head[:8192]:
-        raise FileRejected(name, "is not a readable spreadsheet or text file (binary content)")
+        raise FileRejected(name, "binary")
     return _read_csv(path, head, complete, tables, name, utf8)
 
 
-def _read_xlsx(path: Path, tables: dict[str, TableMapping], name: str) -> Grid:
+def _read_xlsx(path: Path, tables: dict[str, TableMapping], name: str, sheet_scan: bounds.SheetInspection) -> Grid:
+    """The first sheet. Row numbers are the sheet's own (the reader's grid starts at the first row with a value)."""
     try:
         sheet = fastexcel.read_excel(str(path)).load_sheet(0, header_row=None, dtypes="string")
         frame = sheet.to_polars()
-    except Exception as e:  # calamine reports corrupt workbooks with its own exception types
-        raise FileRejected(name, f"is not a readable XLSX workbook ({type(e).__name__}: {str(e)[:200]})") from None
+    except Exception as e:  # calamine reports corrupt workbooks with its own exception types (never quoted)
+        raise FileRejected(name, "unreadable_xlsx", error_type=type(e).__name__) from None
     if frame.height == 0:
-        raise FileRejected(name, "has an empty first sheet")
+        raise FileRejected(name, "empty_sheet")
+    if frame.width > bounds.MAX_COLUMNS or frame.height * frame.width > bounds.MAX_CELLS:
+        raise FileRejected(name, "over_bound", what="the first sheet", bound=f"{bounds.MAX_CELLS} cells")
+    first_row = sheet_scan.first_value_row or 1
     rows = [list(r) for r in frame.slice(0, HEADER_SEARCH_ROWS).rows()]
     table, header_index = _choose(tables, rows, name)
     layout = _layout(table, rows, header_index, name)
     body = (frame.rename(dict(zip(frame.columns, [f"c{i}" for i in range(frame.width)])))
-            .with_row_index("row_number", offset=1).slice(layout.data_start))
+            .with_row_index("row_number", offset=first_row).slice(layout.data_start))
     preamble = [" ".join(str(c) for c in r if c) for r in rows[:layout.first]]
-    return Grid(name, preamble, layout.headers, table, layout.columns, header_row=layout.data_start,
-                scan_rows=body.lazy)
+    return Grid(name, preamble, layout.headers, table, layout.columns, header_row=layout.data_start + first_row - 1,
+                scan_rows=body.lazy, formula_rows=tuple(sorted(set(sheet_scan.formula_rows))))
 
 
 def _utf8_source(path: Path, name: str, utf8: Utf8Check | None) -> tuple[Path, object]:
@@ -232,7 +244,7 @@ def _utf8_source(path: Path, name: str, utf8: Utf8Check | None) -> tuple[Path, o
 def _transcoded(path: Path, name: str, bad_offset: int) -> tuple[Path, object]:
     with path.open("rb") as f:
         if f.read(3) == _BOM:
-            raise FileRejected(name, f"starts with a UTF-8 mark but byte {bad_offset} is not UTF-8")
+            raise FileRejected(name, "bad_utf8_mark", offset=bad_offset)
     folder = tempfile.TemporaryDirectory(prefix="koperasi-utf8-")
     target = Path(folder.name) / "utf8.csv"
     offset = 0
@@ -242,8 +254,7 @@ def _transcoded(path: Path, name: str, bad_offset: int) -> tuple[Path, object]:
                 out.write(block.decode("cp1252").encode("utf-8"))
             except UnicodeDecodeError as e:
                 folder.cleanup()
-                raise FileRejected(name, "is neither UTF-8 nor Windows-1252 text "
-                                         f"(undecodable byte at offset {offset + e.start})") from None
+                raise FileRejected(name, "unknown_encoding", offset=offset + e.start) from None
             offset += len(block)
     return target, folder
 
@@ -257,6 +268,7 @@ def _sniff_separator(lines: list[str]) -> str:
 def _head_records(text: str, separator: str) -> tuple[list[list[str]], list[int]]:
     """The first records of the file and, for each, how many lines it ends after (quoted line breaks count)."""
     lines = [line + "\n" for line in text.split("\n")]
+    csv.field_size_limit(bounds.MAX_FIELD_BYTES)
     reader = csv.reader(lines, delimiter=separator)
     records, ends = [], []
     for record in reader:
@@ -269,6 +281,7 @@ def _head_records(text: str, separator: str) -> tuple[list[list[str]], list[int]
 
 def _read_csv(path: Path, head: bytes, complete: bool, tables: dict[str, TableMapping], name: str,
               utf8: Utf8Check | None) -> Grid:
+    utf8 = utf8 or check_file(path, _BLOCK)
     source, keep = _utf8_source(path, name, utf8)
     if keep is not None:
         with source.open("rb") as f:
@@ -277,7 +290,10 @@ def _read_csv(path: Path, head: bytes, complete: bool, tables: dict[str, TableMa
     if not complete:
         text = text[: text.rfind("\n") + 1]  # the last line of the head may be cut: not a record
     separator = _sniff_separator(text.splitlines()[:HEADER_SEARCH_ROWS])
-    records, ends = _head_records(text, separator)
+    try:
+        records, ends = _head_records(text, separator)
+    except csv.Error:  # a field over csv's limit (the bound) or a broken quote in the rows the header is sought in
+        raise FileRejected(name, "field_too_long", bound=f"{bounds.MAX_FIELD_BYTES // 1024} KiB") from None
     table, header_index = _choose(tables, records, name)
     layout = _layout(table, records, header_index, name)
     data_line = ends[layout.data_start - 1]  # lines above the first data row
@@ -291,7 +307,8 @@ def _read_csv(path: Path, head: bytes, complete: bool, tables: dict[str, TableMa
 
     preamble = [" ".join(c for c in r if c) for r in records[:layout.first]]
     return Grid(name, preamble, layout.headers, table, layout.columns, header_row=data_line, scan_rows=scan_rows,
-                cut_short=_cut_short(source, separator, layout.width), _keep=keep)
+                cut_short=_cut_short(source, separator, layout.width), _keep=keep,
+                has_nul=utf8.has_nul)
 
 
 def _bound_csv_read_ahead() -> None:

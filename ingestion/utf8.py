@@ -12,8 +12,10 @@ class Utf8Check:
         self._carry = b""
         self._offset = 0
         self.bad_offset: int | None = None
+        self.has_nul = False  # a NUL byte anywhere (valid UTF-8, but never text of a cell)
 
     def feed(self, block: bytes) -> None:
+        self.has_nul = self.has_nul or b"\x00" in block
         if self.bad_offset is not None:
             return
         data = self._carry + block if self._carry else block  # usually no copy: blocks end on a character

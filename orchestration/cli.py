@@ -250,11 +250,25 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from ingestion.errors import DatabaseBusy
+    from ingestion.private_files import private_home, private_umask
+
+    private_umask()  # everything this command writes under KOPERASI_HOME is the owner's only
     try:
+        if args.command not in ("sample",) or not args.out:
+            private_home(get_paths().home)
         return args.handler(args)
     except ValueError as e:  # bad arguments (e.g. a malformed --snapshot-date): a message, not a traceback
         print(f"koperasi {args.command}: {e}", file=sys.stderr)
         return 2
+    except DatabaseBusy as e:
+        print(f"koperasi {args.command}: {e}", file=sys.stderr)
+        return 1
+    except OSError as e:  # a read-only or full disk, a folder that cannot be written: one line naming the path
+        where = e.filename or get_paths().home
+        print(f"koperasi {args.command}: cannot write or read {where}: {e.strerror or type(e).__name__}",
+              file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -39,9 +39,13 @@ class KoperasiDbtCliResource(DbtCliResource):
         return None
 
 
+DBT_CHILD = Path(__file__).resolve().parent / "bin" / "dbt-child"
+
+
 def dbt_cli(project: DbtProject) -> DbtCliResource:
-    # The dbt of this environment, whether or not the virtualenv is on PATH.
-    return KoperasiDbtCliResource(project_dir=project, dbt_executable=str(Path(sys.executable).parent / "dbt"))
+    """dbt through ``bin/dbt-child``, which runs this environment's dbt (KOPERASI_DBT, set where the dbt step
+    starts: ``warehouse.dbt_manifest.use_dbt_environment``) so that it dies with the process that started it."""
+    return KoperasiDbtCliResource(project_dir=project, dbt_executable=str(DBT_CHILD))
 
 
 class KoperasiTranslator(DagsterDbtTranslator):

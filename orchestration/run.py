@@ -172,13 +172,15 @@ def _conclude_failed_build(paths: KoperasiPaths, run_id: str, failures: list[str
 
 def withdrawn_inbox_files(paths: KoperasiPaths) -> list[tuple[str, str, str, str]]:
     """Files in the inbox that are not in the warehouse because they failed their checks or could not be read."""
-    from ingestion.api import inbox_files
+    from ingestion.api import inbox_entries, refused_inbox_entries
     from ingestion.landing import files_not_loaded
 
-    names = {(source, p.name) for source in SOURCES for p in inbox_files(paths.inbox, source)}
-    if not names:
-        return []
-    return [row for row in _read_registry(paths, files_not_loaded) or [] if (row[0], row[1]) in names]
+    names = {(source, p.name) for source in SOURCES for p in inbox_entries(paths.inbox, source)}
+    registered = [row for row in _read_registry(paths, files_not_loaded) or [] if (row[0], row[1]) in names]
+    # Entries never read (links, special files) are listed even before a run registered them.
+    listed = {(row[0], row[1]) for row in registered}
+    return registered + [(source, name, "rejected", why) for source in SOURCES
+                         for name, why in refused_inbox_entries(paths.inbox, source) if (source, name) not in listed]
 
 
 def print_withdrawn(withdrawn: list[tuple[str, str, str, str]]) -> None:
@@ -225,12 +227,13 @@ def republish(paths: KoperasiPaths) -> int:
         print(f"no build database at {paths.build_db}: run 'koperasi run' first", file=sys.stderr)
         return EXIT_FAILED
     from warehouse.lock import PipelineBusy, pipeline_lock
+    from orchestration.labels import steward_labels
     from warehouse.publish import PublishRefused, latest_verdict, publish_build
 
     try:
         with pipeline_lock(paths.warehouse_dir, "koperasi publish"):
             verdict = latest_verdict(paths)
-            result = publish_build(paths, verdict, run_id="manual-publish")
+            result = publish_build(paths, verdict, run_id="manual-publish", labels=steward_labels())
     except PipelineBusy as e:
         print(str(e), file=sys.stderr)
         return EXIT_FAILED

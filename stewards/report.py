@@ -128,7 +128,7 @@ def _failures_count(detail: str | None) -> int | None:
 def _files(con, report: Report) -> None:
     files = _rows(con, f"""
         SELECT source, file, sha256, status, coalesce(error, ''), rows_read, rows_loaded, rows_quarantined, snapshot_date,
-               CAST(coalesce(warnings, '[]') AS VARCHAR)
+               CAST(coalesce(warnings, '[]') AS VARCHAR), CAST(finding AS VARCHAR)
         FROM ({latest_files()})
         ORDER BY status = 'loaded', source, snapshot_date NULLS LAST, file""")
     checks = {}
@@ -142,7 +142,7 @@ def _files(con, report: Report) -> None:
             SELECT sha256, reason, count(*), list([source_row::VARCHAR, message] ORDER BY source_row)[1:{EXAMPLE_ROWS}]
             FROM ({open_quarantine()}) GROUP BY ALL ORDER BY 3 DESC"""):
         quarantine.setdefault(sha, []).append((reason, count, examples))
-    for source, file, sha, status, error, read, loaded, quarantined, snapshot, warnings in files:
+    for source, file, sha, status, error, read, loaded, quarantined, snapshot, warnings, finding in files:
         if status == LOADED:
             report.files_loaded += 1
         if status not in (LOADED, FAILED_CHECKS, REJECTED):
@@ -157,7 +157,7 @@ def _files(con, report: Report) -> None:
                 + ("" if rows else f"; {texts.gx_finding(details, observed)}"),
                 rows, advice=_gx_advice(details, source), blocking=blocking))
         if status == REJECTED:
-            entry.findings.append(Finding(texts.rejection(error), [f"pesan teknis: {error}"]))
+            entry.findings.append(Finding(texts.rejection(finding), [f"pesan teknis: {error}"]))
             entry.advice = (f"perbaiki atau ekspor ulang berkas, lalu taruh di inbox/{source} (nama apa saja); berkas "
                             "dari sumber lain taruh di folder inbox sumbernya (ods, bps atau opd)")
         for reason, count, examples in quarantine.get(sha, []) if status != REJECTED else []:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from ingestion import findings
+
 # Column and model names as a steward knows them.
 COLUMNS = {
     "cooperative_nik": "nomor induk koperasi (NIK)", "region_code": "kode kabupaten/kota", "region": "kabupaten/kota",
@@ -54,6 +56,9 @@ REASONS = {
     "duplicate_opd": ("kode OPD muncul lebih dari sekali", "hapus baris ganda"),
     "row_total_mismatch": ("kolom Jumlah tidak sama dengan jumlah rinciannya", "periksa angka di baris itu"),
     "duplicate_region": ("kabupaten/kota muncul lebih dari sekali", "hapus baris ganda"),
+    "formula_without_value": ("rumus Excel tanpa nilai tersimpan",
+                              "buka berkas di Excel, biarkan rumus dihitung, lalu simpan lagi"),
+    "nul_byte": ("sel berisi karakter NUL (isi biner, bukan teks)", "ekspor ulang berkas dari aplikasi sumbernya"),
 }
 
 _MESSAGE_PATTERNS = [
@@ -78,32 +83,19 @@ _MESSAGE_PATTERNS = [
     (re.compile(r"^registry number (?P<v>\d+) appears more than once in this snapshot \(rows (?P<c>.*)\)$"),
      "nomor induk {v} muncul lebih dari sekali di snapshot ini (baris {c})"),
     (re.compile(r"^the 16 digits cannot be recovered$"), ""),
+    (re.compile(r"^column '(?P<h>[^']*)'(?: \([^)]*\))?: not ASN, PPPK or Honorer \(value masked\)$"),
+     "kolom '{h}': bukan ASN, PPPK atau Honorer (nilai disamarkan)"),
+    (re.compile(r"^a formula cell has no saved value.*$"), "ada sel rumus tanpa nilai tersimpan"),
+    (re.compile(r"^a cell holds a NUL byte.*$"), "ada sel berisi karakter NUL"),
     (re.compile(r"^the last row is cut short.*$"), "baris terakhir terpotong (berkas berakhir di tengah baris)"),
     (re.compile(r"^'Jumlah' is (?P<v>\S+) but the parts sum to (?P<c>\S+)$"),
      "kolom Jumlah berisi {v}, padahal rinciannya berjumlah {c}"),
 ]
 
 
-_REJECTIONS = [
-    (re.compile(r"is empty$"), "berkas kosong"),
-    (re.compile(r"has a header row \(row (?P<r>\d+)\) but no data rows"), "hanya berisi baris judul kolom (baris {r}), tanpa data"),
-    (re.compile(r"is not a readable spreadsheet or text file"), "bukan lembar kerja Excel atau berkas teks yang dapat dibaca"),
-    (re.compile(r"no header row found.*first row has '(?P<v>[^']*)'"),
-     "judul kolom yang dikenal tidak ditemukan; baris pertamanya berbunyi '{v}'. Apakah ini berkas sumber lain "
-     "(ditaruh di folder inbox yang salah)?"),
-    (re.compile(r"no snapshot date"), "tanggal snapshot tidak ada di nama berkas (tulis TTTT-BB-HH di namanya)"),
-    (re.compile(r"not valid UTF-8|cannot be decoded|encoding", re.I), "pengodean teks berkas tidak dikenal; simpan ulang sebagai CSV UTF-8"),
-    (re.compile(r"pseudonym key", re.I), "kunci samaran anggota tidak cocok dengan yang dipakai sebelumnya: hubungi tim data"),
-]
-
-
-def rejection(error: str) -> str:
-    """Why a file could not be read, in Indonesian where the cause is known (the original stays for the data team)."""
-    for pattern, template in _REJECTIONS:
-        match = pattern.search(error or "")
-        if match:
-            return template.format(**match.groupdict())
-    return f"berkas tidak dapat dibaca ({error})"
+def rejection(finding_json: str | None) -> str:
+    """Why a file could not be read, in Indonesian, rendered from its finding (``ingestion.findings``)."""
+    return findings.indonesian(finding_json) or "berkas tidak dapat dibaca (lihat pesan teknis)"
 
 
 def file_warning(warning: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,8 +21,9 @@ import xlsxwriter
 from ingestion import privacy
 from ingestion.corrections import FILE_COLUMN, INSTRUCTIONS_SHEET, REASON_COLUMN, ROW_COLUMN
 from ingestion.landing import open_quarantine
-from ingestion.quarantine import MASK
-from stewards import texts
+from ingestion.privacy import MASK
+from stewards import inert, texts
+from ingestion.private_files import private_output
 
 INSTRUCTIONS = [
     "Lembar koreksi baris yang dikarantina",
@@ -53,8 +55,9 @@ def files_with_open_quarantine(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def _sheet_name(file: str, used: set[str]) -> str:
-    """Excel sheet names: at most 31 characters, none of []:*?/\\, unique."""
-    base = re.sub(r"[\[\]:*?/\\]", "_", file)[:31] or "berkas"
+    """An Excel sheet name from any file name: none of []:*?/\\ or control characters, no apostrophe at
+    either end, at most 31 characters, unique (case-insensitive), never the instructions sheet's."""
+    base = re.sub(r"[\[\]:*?/\\\x00-\x1f\x7f]", "_", file).strip("' ")[:31].strip("' ") or "berkas"
     name, n = base, 2
     while name.lower() in used or name == INSTRUCTIONS_SHEET:
         suffix = f" ({n})"
@@ -90,21 +93,24 @@ def write_csv(con: duckdb.DuckDBPyConnection, file: str, out: Path) -> tuple[int
     """One file's open quarantined rows as CSV, for tools: row, reason code, message, the original columns
     (returns rows written, values masked)."""
     quarantined = quarantined_rows(con, file)
-    with out.open("w", encoding="utf-8", newline="") as f:
+    with private_output(out, "w", encoding="utf-8", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(["source_row", "reason", "message", *quarantined.columns])
+        writer.writerow([inert.csv_cell(c) for c in ["source_row", "reason", "message", *quarantined.columns]])
         for row, reason, message, cells in quarantined.rows:
-            writer.writerow([row, reason, message, *[cells.get(c) for c in quarantined.columns]])
+            writer.writerow([inert.csv_cell(v) for v in [row, reason, message,
+                                                         *[cells.get(c) for c in quarantined.columns]]])
     return len(quarantined.rows), quarantined.masked
 
 
 def write_workbook(con: duckdb.DuckDBPyConnection, files: list[str], out: Path) -> WorkbookSummary:
     summary = WorkbookSummary(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    book = xlsxwriter.Workbook(str(out))
+    partial = out.with_name(f".{out.stem}.{os.getpid()}.part.xlsx")  # renamed into place only when whole
+    book = xlsxwriter.Workbook(str(partial))
     try:
         bold = book.add_format({"bold": True})
         text = book.add_format({"num_format": "@"})
+        quoted = book.add_format({"num_format": "@", "quote_prefix": True})  # text, even after an edit in Excel
         header = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
         fixed = book.add_format({"bold": True, "bg_color": "#EDEDED", "border": 1})
         guide = book.add_worksheet(INSTRUCTIONS_SHEET)
@@ -128,9 +134,12 @@ def write_workbook(con: duckdb.DuckDBPyConnection, files: list[str], out: Path) 
                 sheet.write_string(r, 2, texts.quarantine_message(reason, message))
                 for c, column in enumerate(columns, start=3):
                     if cells.get(column) is not None:
-                        sheet.write_string(r, c, cells[column], text)
+                        value = cells[column]
+                        sheet.write_string(r, c, value, quoted if inert.is_active(value) else text)
             summary.sheets[file] = len(quarantined.rows)
             summary.masked += quarantined.masked
-    finally:
         book.close()
+        os.replace(partial, out)
+    finally:
+        partial.unlink(missing_ok=True)
     return summary

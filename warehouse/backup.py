@@ -17,11 +17,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
 
+from ingestion.private_files import copy_private, private_output
 from ingestion.pseudonym import ENV_VAR as PSEUDONYM_ENV_VAR
 from warehouse.lock import pipeline_lock
 from warehouse.paths import KoperasiPaths
@@ -40,8 +40,8 @@ def _sha256(path: Path) -> str:
 
 
 def _private_copy(source: Path, target: Path) -> None:
-    shutil.copyfile(source, target)
-    target.chmod(0o600)
+    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    copy_private(source, target)
 
 
 def backup(paths: KoperasiPaths, out: Path | None = None, *, postgres_url: str | None = None) -> Path:
@@ -53,8 +53,7 @@ def backup(paths: KoperasiPaths, out: Path | None = None, *, postgres_url: str |
         raise BackupError(f"{target} is not empty")
     old_umask = os.umask(0o077)
     try:
-        target.mkdir(parents=True, exist_ok=True)
-        target.chmod(0o700)
+        target.mkdir(mode=0o700, parents=True, exist_ok=True)
         with pipeline_lock(paths.warehouse_dir, "koperasi backup"):
             _private_copy(paths.build_db, target / "build.duckdb")
             archived = 0
@@ -75,23 +74,30 @@ def backup(paths: KoperasiPaths, out: Path | None = None, *, postgres_url: str |
             _pg_dump(postgres_url, target / "serving.dump")
         files = {str(p.relative_to(target)): {"bytes": p.stat().st_size, "sha256": _sha256(p)}
                  for p in sorted(target.rglob("*")) if p.is_file()}
-        (target / "manifest.json").write_text(json.dumps(
-            {"created_at": stamp, "home": str(paths.home), "archived_files": archived, "pseudonym_key": key_source,
-             "postgres": bool(postgres_url), "files": files}, indent=1), encoding="utf-8")
+        with private_output(target / "manifest.json", encoding="utf-8") as f:
+            f.write(json.dumps({"created_at": stamp, "home": str(paths.home), "archived_files": archived,
+                                "pseudonym_key": key_source, "postgres": bool(postgres_url), "files": files},
+                               indent=1))
     finally:
         os.umask(old_umask)
     return target
 
 
 def _pg_dump(url: str, target: Path) -> None:
+    """``pg_dump`` with the password in its environment (PGPASSWORD), never on its command line, where every
+    local user could read it (ps, /proc); the dump is created under the process's 0077 umask."""
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
     from warehouse.postgres_server import bin_dir
 
+    info = conninfo_to_dict(url)
+    password = info.pop("password", None)
+    env = {**os.environ, **({"PGPASSWORD": str(password)} if password else {})}
     result = subprocess.run([str(bin_dir() / "pg_dump"), "--format=custom", "--schema=marts", "--schema=meta",
-                             "--no-owner", f"--file={target}", f"--dbname={url}"],
-                            capture_output=True, text=True, timeout=3600)
+                             "--no-owner", f"--file={target}", f"--dbname={make_conninfo(**info)}"],
+                            capture_output=True, text=True, timeout=3600, env=env)
     if result.returncode != 0:
         raise BackupError(f"pg_dump failed: {result.stderr.strip()}")
-    target.chmod(0o600)
 
 
 def restore(source: Path, paths: KoperasiPaths) -> None:
@@ -100,15 +106,22 @@ def restore(source: Path, paths: KoperasiPaths) -> None:
     if not manifest_path.exists():
         raise BackupError(f"{source} is not a koperasi backup (no manifest.json)")
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    listed = {}
     for name, expected in manifest["files"].items():
         file = source / name
-        if not file.exists() or _sha256(file) != expected["sha256"]:
+        if Path(name).is_absolute() or ".." in Path(name).parts or file.is_symlink():
+            raise BackupError(f"{manifest_path}: lists {name!r}, which is not a file inside the backup")
+        if not file.is_file() or _sha256(file) != expected["sha256"]:
             raise BackupError(f"{file}: missing or damaged (its SHA-256 differs from the manifest)")
+        listed[name] = file
     if paths.build_db.exists():
         raise BackupError(f"{paths.build_db} exists: restore into an empty KOPERASI_HOME")
-    paths.warehouse_dir.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(source / "build.duckdb", paths.build_db)
-    if (source / "archive").exists():
-        shutil.copytree(source / "archive", paths.archive, dirs_exist_ok=True)
-    if (source / "pseudonym.key").exists():
-        _private_copy(source / "pseudonym.key", paths.pseudonym_key_file)
+    if "build.duckdb" not in listed:
+        raise BackupError(f"{manifest_path}: lists no build.duckdb")
+    # Only what the manifest lists and its sums vouch for is restored, owner-only like everything in the home.
+    _private_copy(listed["build.duckdb"], paths.build_db)
+    for name, file in listed.items():
+        if Path(name).parts[0] == "archive":
+            _private_copy(file, paths.archive / Path(*Path(name).parts[1:]))
+    if "pseudonym.key" in listed:
+        _private_copy(listed["pseudonym.key"], paths.pseudonym_key_file)

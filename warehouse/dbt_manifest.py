@@ -38,6 +38,7 @@ def use_dbt_environment(paths: KoperasiPaths) -> None:
     """dbt's profile reads the build database's location from KOPERASI_HOME; dbt runs in a child process that
     inherits this environment. Called where a run or a command starts."""
     os.environ["KOPERASI_HOME"] = str(paths.home)
+    os.environ["KOPERASI_DBT"] = str(Path(sys.executable).parent / "dbt")  # run by orchestration/bin/dbt-child
 
 
 def prepare_manifest(paths: KoperasiPaths) -> bool:

@@ -70,7 +70,7 @@ def pipeline_lock(warehouse_dir: Path, purpose: str, *, wait: float | None = Non
                 fd, depth = _held[path]
                 _held[path] = (fd, depth - 1)
         return
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         _acquire(fd, warehouse_dir, purpose, _wait_limit() if wait is None else wait, announce)
         os.ftruncate(fd, 0)

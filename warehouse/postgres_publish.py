@@ -15,7 +15,6 @@ import json
 import math
 import os
 import re
-import secrets
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ import duckdb
 import psycopg
 from psycopg import sql
 
+from ingestion.private_files import stored_secret
 from warehouse.dbt_contract import DbtFacts, dbt_facts
 
 BI_ROLE = "koperasi_bi"
@@ -263,9 +263,4 @@ def bi_password(home: Path) -> str:
     """``KOPERASI_BI_PASSWORD``, or one generated for the installation (0600 under ``$KOPERASI_HOME``)."""
     if os.environ.get("KOPERASI_BI_PASSWORD"):
         return os.environ["KOPERASI_BI_PASSWORD"]
-    stored = home / "postgres" / "bi.password"
-    if not stored.exists():
-        stored.parent.mkdir(parents=True, exist_ok=True)
-        stored.write_text(secrets.token_urlsafe(18) + "\n")
-        stored.chmod(0o600)
-    return stored.read_text().strip()
+    return stored_secret(home / "postgres" / "bi.password", 18)

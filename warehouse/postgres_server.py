@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import glob
 import os
-import secrets
 import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from ingestion.private_files import stored_secret, write_secret
 from warehouse.paths import KoperasiPaths
 
 DEFAULT_PORT = 5433
@@ -114,11 +114,10 @@ def running(server: LocalServer) -> bool:
 def _initdb(server: LocalServer) -> None:
     server.root.mkdir(parents=True, exist_ok=True)
     server.sockets.mkdir(exist_ok=True)
-    if not server.password_file.exists():
-        server.password_file.write_text(secrets.token_urlsafe(24) + "\n")
-        server.password_file.chmod(0o600)
-    pwfile = server.root / ".initdb.pw"  # readable by the server account for initdb only
-    pwfile.write_text(server.password_file.read_text())
+    stored_secret(server.password_file, 24)  # created 0600
+    pwfile = server.root / ".initdb.pw"  # handed to the server account for initdb only
+    pwfile.unlink(missing_ok=True)
+    write_secret(pwfile, server.password_file.read_text())
     _hand_over(server)
     try:
         result = _as_server_user([str(bin_dir() / "initdb"), "-D", str(server.data), "-U", ADMIN, "--pwfile",

@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -50,17 +51,27 @@ def latest_verdict(paths: KoperasiPaths) -> builds.Verdict | None:
         return builds.latest(con)
 
 
-def publish_build(paths: KoperasiPaths, verdict: builds.Verdict | None, *, run_id: str) -> Publication:
+@dataclass(frozen=True)
+class QualityLabels:
+    """How the serving quality tables word a quarantine reason code and a rejection finding (JSON, see
+    ``ingestion.findings``) for the people who read them; the caller chooses (``stewards.texts`` for the office)."""
+
+    reason: Callable[[str], str] = staticmethod(lambda code: code)
+    rejection: Callable[[str | None], str] = staticmethod(lambda finding: finding or "")
+
+
+def publish_build(paths: KoperasiPaths, verdict: builds.Verdict | None, *, run_id: str,
+                  labels: QualityLabels = QualityLabels()) -> Publication:
     """Publishes the build the verdict judged, or refuses (``PublishRefused``) naming every failure."""
     if verdict is None:
         raise PublishRefused("nothing has been built yet: run 'koperasi run'")
     if not verdict.passed:
         raise PublishRefused(f"the latest build ({verdict.build_id}) is {verdict.verdict}:\n  "
                              + "\n  ".join(verdict.explain()))
-    return _publish(paths, verdict, run_id=run_id)
+    return _publish(paths, verdict, run_id=run_id, labels=labels)
 
 
-def _publish(paths: KoperasiPaths, verdict: builds.Verdict, *, run_id: str) -> Publication:
+def _publish(paths: KoperasiPaths, verdict: builds.Verdict, *, run_id: str, labels: QualityLabels) -> Publication:
     """Builds serving.<pid>.new.duckdb from the build database, then replaces serving.duckdb and the exports."""
     paths.warehouse_dir.mkdir(parents=True, exist_ok=True)
     for stale in paths.warehouse_dir.glob("serving.*.new.duckdb*"):  # left by a publish that was killed
@@ -108,7 +119,7 @@ def _publish(paths: KoperasiPaths, verdict: builds.Verdict, *, run_id: str) -> P
                 con.execute(f"COPY (SELECT * FROM build.marts.\"{table}\") TO '{export_dir / (table + '.parquet')}' "
                             f"(FORMAT parquet, KV_METADATA {_parquet_metadata(table, facts)})")
         con.execute("CREATE TABLE serving.meta.serving_layout AS SELECT ?::VARCHAR AS fingerprint", [layout])
-        _publish_quality(con, verdict.build_id)
+        _publish_quality(con, verdict.build_id, labels)
         con.execute("""CREATE TABLE serving.meta.publication AS SELECT
             ?::VARCHAR AS build_id, ?::VARCHAR AS run_id, ?::TIMESTAMP AS published_at,
             ?::DATE[] AS source_snapshots, ?::JSON AS source_files, ?::JSON AS check_summary, ?::JSON AS tables""",
@@ -142,12 +153,12 @@ def _quality_tables(build_id: str) -> dict[str, str]:
     """What the stewards' dashboard (Kualitas Data) reads, by the rules the stewards' report uses
     (``ingestion.landing``: the latest entry under each file name, the quarantine nobody has fixed yet): the file
     registry, quarantined rows counted per file and reason (no values, no records: nothing personal), and this
-    build's checks. Reasons and rejections in the stewards' Indonesian wording (stewards/texts.py)."""
+    build's checks. Reasons and rejections worded by the caller's ``QualityLabels``."""
     return {
         "ingested_files": f"""
             SELECT source, file, status, table_kind, snapshot_date, rows_read, rows_loaded, rows_quarantined,
                    rows_skipped, error, CAST(finished_at AS DATE) AS ingested_on, finished_at,
-                   CASE status WHEN '{landing.REJECTED}' THEN indonesian_rejection(error)
+                   CASE status WHEN '{landing.REJECTED}' THEN indonesian_rejection(CAST(finding AS VARCHAR))
                                WHEN '{landing.FAILED_CHECKS}'
                                THEN 'gagal pemeriksaan: lihat laporan kualitas (koperasi quality)'
                    END AS keterangan
@@ -164,11 +175,9 @@ def _quality_tables(build_id: str) -> dict[str, str]:
     }
 
 
-def _publish_quality(con: duckdb.DuckDBPyConnection, build_id: str) -> None:
-    from stewards import texts
-
-    con.create_function("indonesian_reason", texts.reason_label, ["VARCHAR"], "VARCHAR")
-    con.create_function("indonesian_rejection", texts.rejection, ["VARCHAR"], "VARCHAR")
+def _publish_quality(con: duckdb.DuckDBPyConnection, build_id: str, labels: QualityLabels) -> None:
+    con.create_function("indonesian_reason", labels.reason, ["VARCHAR"], "VARCHAR")
+    con.create_function("indonesian_rejection", labels.rejection, ["VARCHAR"], "VARCHAR", null_handling="special")
     con.execute("CREATE SCHEMA serving.quality")
     con.execute("USE build")  # the registry's queries name raw.* and quality.* of the build database
     try:

@@ -6,6 +6,7 @@ events itself before it swaps the serving file."""
 import dagster as dg
 
 from orchestration.checks import MART_SUITES
+from orchestration.labels import steward_labels
 from orchestration.resources import BUILD_DB_POOL, WarehouseResource
 from warehouse import builds
 from warehouse.publish import PublishRefused, publish_build
@@ -50,7 +51,7 @@ def publication(context: dg.AssetExecutionContext, warehouse: WarehouseResource)
                                              f"({latest}) replaced them; publish that build with 'koperasi publish'")
             verdict = builds.finish(con, context.run.run_id, problems, required=REQUIRED_CHECKS)
         try:
-            result = publish_build(warehouse.paths, verdict, run_id=context.run.run_id)
+            result = publish_build(warehouse.paths, verdict, run_id=context.run.run_id, labels=steward_labels())
         except PublishRefused as refused:
             raise dg.Failure(description=f"publish refused: {refused}") from None
     return dg.MaterializeResult(metadata={
