@@ -12,7 +12,7 @@ import pandas as pd
 from expectations import suites
 from expectations.config import thresholds
 from expectations.runner import SuiteOutcome, validate
-from ingestion.landing import current_ods_rows
+from ingestion.registry import current_ods_rows
 
 
 def _frame(con: duckdb.DuckDBPyConnection, query: str, params: list | None = None) -> pd.DataFrame:

@@ -70,6 +70,12 @@ def assets_dir() -> Path:
     return folder
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def _vendor(site: Path, source: Path) -> None:
     target = site / VENDOR
     for path in ASSETS.values():
@@ -78,7 +84,12 @@ def _vendor(site: Path, source: Path) -> None:
             shutil.copyfile(source / path, target / path)
     for folder in ASSET_FOLDERS:
         if not (target / folder).exists():
-            shutil.copytree(source / folder, target / folder)
+            # copyfile and mkdir, not copytree: the copies take the process's (private) umask, not npm's modes
+            shutil.copytree(source / folder, target / folder, copy_function=shutil.copyfile,
+                            ignore_dangling_symlinks=True)
+            for copied in [target / folder, *(target / folder).rglob("*")]:
+                if copied.is_dir():
+                    copied.chmod(0o777 & ~_umask())
 
 
 def _localise(html: str, prefix: str) -> str:

@@ -19,7 +19,7 @@ import duckdb
 from expectations import checks, gx_loader, history
 from expectations.runner import ExpectationOutcome, SuiteOutcome, data_docs_batch
 from expectations.suites import ERROR
-from ingestion import landing, privacy
+from ingestion import landing, privacy, registry
 from ingestion.api import IngestResult, file_sha256, ingest_file, snapshot_date_from_name
 from ingestion.corrections import WorkbookRefused, read_workbook
 from warehouse.paths import KoperasiPaths
@@ -84,7 +84,7 @@ class Admission:
     @property
     def withdrawn(self) -> bool:
         return self.result.status in ("failed_checks", "rejected") or self.result.known_status in (
-            landing.FAILED_CHECKS, landing.REJECTED)
+            registry.FAILED_CHECKS, registry.REJECTED)
 
     def as_json(self) -> dict:
         return {**self.result.as_json(), "checks": [o.describe() for o in self.outcomes]}
@@ -115,12 +115,12 @@ def admit_file(con: duckdb.DuckDBPyConnection, path: Path, source: str, paths: K
     if failed:
         reason = "failed quality checks: " + " | ".join(o.describe() for o in failed)
         # The quarantine stays for the steward to correct, unless it is what failed (personal data in it).
-        landing.withdraw(con, result.sha256, reason,
+        registry.withdraw(con, result.sha256, reason,
                          keep_quarantine=not any(o.suite == "quarantine_privacy" for o in failed))
         result.status, result.error = "failed_checks", reason
         log(f"{result.file} withdrawn: {reason}")
     else:
-        landing.admit(con, result.sha256)
+        registry.admit(con, result.sha256)
         result.status = "loaded"
     return Admission(result, outcomes, table)
 
@@ -154,14 +154,14 @@ class CorrectionOutcome:
 def _correction_target(con: duckdb.DuckDBPyConnection, file: str) -> tuple[tuple | None, str | None]:
     """((sha256 of the corrected file, snapshot date, sha256 of the snapshot's file), None), or (None, why not)
     for a sheet of fixed rows of ``file``."""
-    target = landing.latest_entry_named(con, file)
+    target = registry.latest_entry_named(con, file)
     if target is None:
         return None, f"berkas {file} tidak pernah dimuat"
     sha, source, _, snapshot, corrects = target
     if source != "ods":
         return None, f"koreksi per baris hanya untuk berkas ODS; perbaiki berkas asli {file} dan taruh lagi di inbox/{source}"
     base = corrects or sha  # a correction of a correction merges into the same snapshot file
-    if landing.registry_entry(con, base, "ods")[0] != landing.LOADED:
+    if registry.registry_entry(con, base, "ods")[0] != registry.LOADED:
         return None, (f"snapshot berkas {file} sudah diganti ekspor yang lebih baru; buat lembar koreksi dari "
                       "karantina berkas yang baru")
     return (sha, snapshot, base), None
@@ -196,5 +196,5 @@ def admit_corrections(con: duckdb.DuckDBPyConnection, workbook: Path, paths: Kop
                 name=f"{workbook.name} › {sheet.file}", corrects=base,
                 corrected_rows=[(corrected, row, line) for row, line in lines.items()])
             if outcome.admission.result.status == "loaded":
-                outcome.rows_fixed = landing.rows_fixed_by(con, outcome.admission.result.sha256)
+                outcome.rows_fixed = registry.rows_fixed_by(con, outcome.admission.result.sha256)
     return outcomes

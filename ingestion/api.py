@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from ingestion import bps, landing, ods, opd
+from ingestion import bps, landing, ods, opd, registry
 from ingestion.errors import FileRejected
 from ingestion.findings import Finding
 from ingestion.mapping import load_mapping
@@ -119,7 +119,7 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, source: str, archive
     current again. A file left PENDING by an interrupted run is landed afresh.
 
     ``name`` registers the file under another name than its path's; ``corrects`` and ``corrected_rows`` make it
-    a correction of a loaded ODS file (see ``ingestion.corrections`` and ``landing.current_ods_rows``)."""
+    a correction of a loaded ODS file (see ``ingestion.corrections`` and ``registry.current_ods_rows``)."""
     if source not in SOURCES:
         raise ValueError(f"unknown source {source!r}; expected one of {', '.join(SOURCES)}")
     started = datetime.now(timezone.utc).replace(tzinfo=None)
@@ -132,17 +132,17 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, source: str, archive
     except OSError as e:
         return _refused(con, Finding("unreadable_file", {"error_type": type(e).__name__}), source, name, started,
                         retry_known)
-    known = landing.registry_entry(con, sha, source)
+    known = registry.registry_entry(con, sha, source)
     if known is not None:
         status, error = known
-        if status == landing.LOADED:
+        if status == registry.LOADED:
             return IngestResult(name, source, sha, "already_ingested")
-        if status == landing.REPLACED and retry_known:
-            landing.restore(con, sha)
+        if status == registry.REPLACED and retry_known:
+            registry.restore(con, sha)
             return IngestResult(name, source, sha, "restored")
-        if status != landing.PENDING and not retry_known:
+        if status != registry.PENDING and not retry_known:
             return IngestResult(name, source, sha, "known", error=error, known_status=status)
-        landing.forget(con, sha, source)
+        registry.forget(con, sha, source)
     try:
         kind, parsed, key = _parse(con, source, path, name, snapshot_date, key_file, utf8)
         with ThreadPoolExecutor(1) as pool:  # the archive copy runs beside the parse; done before the commit
@@ -172,8 +172,8 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, source: str, archive
 def _rejected(con: duckdb.DuckDBPyConnection, finding: Finding, sha: str, source: str, name: str,
               snapshot_date: date | None, started: datetime, corrects: str | None) -> IngestResult:
     error = f"{name}: {finding.english()}"
-    landing.record_file(con, sha256=sha, source=source, file=name, archived_as=None, table_kind=None,
-                        snapshot_date=snapshot_date, status=landing.REJECTED, rows_read=None, rows_loaded=None,
+    registry.record_file(con, sha256=sha, source=source, file=name, archived_as=None, table_kind=None,
+                        snapshot_date=snapshot_date, status=registry.REJECTED, rows_read=None, rows_loaded=None,
                         rows_quarantined=None, rows_skipped=None, warnings=[], error=error, started_at=started,
                         corrects=corrects, finding=finding.to_json())
     return IngestResult(name, source, sha, "rejected", error=error)
@@ -184,11 +184,11 @@ def _refused(con: duckdb.DuckDBPyConnection, finding: Finding, source: str, name
     """A file that was never read has no content hash: its registry row is keyed by the SHA-256 of the entry
     (source, name, finding), so the same refusal is recorded once, not on every run."""
     sha = hashlib.sha256("\0".join(("refused", source, name, finding.to_json())).encode()).hexdigest()
-    known = landing.registry_entry(con, sha, source)
+    known = registry.registry_entry(con, sha, source)
     if known is not None and not retry_known:
         return IngestResult(name, source, sha, "known", error=known[1], known_status=known[0])
     if known is not None:
-        landing.forget(con, sha, source)
+        registry.forget(con, sha, source)
     return _rejected(con, finding, sha, source, name, None, started, None)
 
 
@@ -258,7 +258,7 @@ def pending_snapshot_dates(database: Path, inbox: Path) -> list[str]:
     with duckdb.connect(str(database), read_only=True) as con:
         try:
             seen = {sha for (sha,) in con.execute(
-                f"SELECT sha256 FROM raw.ingested_files WHERE source = 'ods' AND status <> '{landing.PENDING}'"
+                f"SELECT sha256 FROM raw.ingested_files WHERE source = 'ods' AND status <> '{registry.PENDING}'"
             ).fetchall()}
         except duckdb.CatalogException:
             seen = set()

@@ -7,7 +7,7 @@ import dagster as dg
 
 from expectations import checks, history
 from expectations.runner import data_docs_batch
-from ingestion.landing import newest_loaded_at
+from ingestion.registry import newest_loaded_at
 from orchestration.resources import BUILD_DB_POOL, WarehouseResource
 from warehouse import builds
 from warehouse.dbt_manifest import prepared_manifest

@@ -151,6 +151,34 @@ def _backup(args: argparse.Namespace) -> int:
     return 0
 
 
+def _purge_archive(args: argparse.Namespace) -> int:
+    """Removes archived OPD originals (personal data) received before a date; the registry keeps that they existed."""
+    from ingestion.landing import connect
+    from ingestion.retention import purge_opd_originals
+    from warehouse.lock import PipelineBusy, pipeline_lock
+
+    paths = get_paths()
+    if not paths.build_db.exists():
+        print(f"koperasi purge-archive: no build database at {paths.build_db}", file=sys.stderr)
+        return 1
+    try:
+        with pipeline_lock(paths.warehouse_dir, "koperasi purge-archive"):
+            con = connect(paths.build_db)
+            try:
+                purged = purge_opd_originals(con, paths.archive, date.fromisoformat(args.before),
+                                             dry_run=args.dry_run)
+            finally:
+                con.close()
+    except PipelineBusy as e:
+        print(str(e), file=sys.stderr)
+        return 1
+    verb = "would remove" if args.dry_run else "removed"
+    print(f"{verb} {len(purged)} archived OPD original(s) received before {args.before}")
+    for p in purged:
+        print(f"  {p.received}  {p.file}  ({p.sha256[:12]})")
+    return 0
+
+
 def _restore(args: argparse.Namespace) -> int:
     from warehouse.backup import BackupError, restore
 
@@ -234,6 +262,12 @@ def build_parser() -> argparse.ArgumentParser:
                                             "pseudonym key and (pg_dump) the PostgreSQL serving schemas")
     backup.add_argument("--out", help="an empty folder (default: $KOPERASI_HOME/backups/<time>)")
     backup.set_defaults(handler=_backup)
+
+    purge = sub.add_parser("purge-archive", help="remove the archived originals of OPD lists (personal data) "
+                                                  "received before a date; the registry keeps that they existed")
+    purge.add_argument("--before", required=True, help="YYYY-MM-DD: originals received before this day are removed")
+    purge.add_argument("--dry-run", action="store_true", help="list what would be removed, remove nothing")
+    purge.set_defaults(handler=_purge_archive)
 
     restore = sub.add_parser("restore", help="restore a backup into an empty KOPERASI_HOME")
     restore.add_argument("backup", help="the folder 'koperasi backup' wrote")

@@ -139,7 +139,7 @@ def _execute_locked(paths: KoperasiPaths) -> RunOutcome:
 
 
 def _has_loaded_files(paths: KoperasiPaths) -> bool:
-    from ingestion.landing import has_loaded_files
+    from ingestion.registry import has_loaded_files
 
     return bool(_read_registry(paths, has_loaded_files))
 
@@ -173,7 +173,7 @@ def _conclude_failed_build(paths: KoperasiPaths, run_id: str, failures: list[str
 def withdrawn_inbox_files(paths: KoperasiPaths) -> list[tuple[str, str, str, str]]:
     """Files in the inbox that are not in the warehouse because they failed their checks or could not be read."""
     from ingestion.api import inbox_entries, refused_inbox_entries
-    from ingestion.landing import files_not_loaded
+    from ingestion.registry import files_not_loaded
 
     names = {(source, p.name) for source in SOURCES for p in inbox_entries(paths.inbox, source)}
     registered = [row for row in _read_registry(paths, files_not_loaded) or [] if (row[0], row[1]) in names]

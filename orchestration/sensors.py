@@ -21,7 +21,7 @@ import dagster as dg
 import duckdb
 
 from ingestion.api import file_sha256, inbox_files, snapshot_date_from_name
-from ingestion.landing import done_files
+from ingestion.registry import done_files
 from orchestration.assets.ingestion import ODS_PARTITIONS
 from orchestration.dbt_project import DBT_TESTS_TAG
 from orchestration.jobs import ods_snapshot_job, refresh_job

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from ingestion.landing import FAILED_CHECKS, LOADED, REJECTED, latest_files, open_quarantine
+from ingestion.registry import FAILED_CHECKS, LOADED, REJECTED, latest_files, open_quarantine
 from stewards import texts
 from warehouse import builds
 

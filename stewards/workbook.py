@@ -20,7 +20,7 @@ import xlsxwriter
 
 from ingestion import privacy
 from ingestion.corrections import FILE_COLUMN, INSTRUCTIONS_SHEET, REASON_COLUMN, ROW_COLUMN
-from ingestion.landing import open_quarantine
+from ingestion.registry import open_quarantine
 from ingestion.privacy import MASK
 from stewards import inert, texts
 from ingestion.private_files import private_output

@@ -184,4 +184,4 @@ def links(inbox: Path, outside_csv: Path) -> list[Path]:
 
 
 HOSTILE_NAMES = ["<img src=x onerror=alert(1)>.csv", "'kutip.csv", "$(touch pwned) `id`.csv"]
-ACTIVE_CELLS = ['=HYPERLINK("http://contoh.invalid","klik")', "+cmd|' /C calc'!A0", "@SUM(1+1)", "-2+3", "\tx"]
+ACTIVE_CELLS = ["=HYPERLINK(A1,B1)", "+cmd|' /C calc'!A0", "@SUM(1+1)", "-2+3", "\tx"]

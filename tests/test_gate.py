@@ -180,20 +180,23 @@ def test_exports_current_restored_as_a_folder_is_repaired_by_publish(home):
 
 
 def test_two_writers_at_once_wait_for_each_other(home, tmp_path):
-    run = subprocess.Popen([sys.executable, "-m", "orchestration.cli", "run"], stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, text=True, env={**os.environ, "KOPERASI_HOME": str(home.home)})
-    lock = home.warehouse_dir / ".pipeline.lock"
-    deadline = time.time() + 120
-    while time.time() < deadline and "koperasi run" not in (lock.read_text() if lock.exists() else ""):
-        time.sleep(0.1)
-    impatient = _cli(home, "publish", KOPERASI_LOCK_WAIT_SECONDS="0.5")
-    assert impatient.returncode == EXIT_FAILED and "being written by koperasi run" in impatient.stderr
+    """Event-driven, not timed: the test holds the pipeline lock as a run would, a second writer says it waits
+    (read from its stderr), and only then is the lock released."""
+    from warehouse.lock import pipeline_lock
+
     member_list = _member_list_with_extra_columns(tmp_path, broken_rows=0)
-    patient = _cli(home, "ingest", "--source", "opd", str(member_list))
-    out, err = run.communicate(timeout=600)
-    assert run.returncode == EXIT_OK, err
-    assert patient.returncode == 0, patient.stdout + patient.stderr
-    assert "waiting for koperasi run" in patient.stderr
+    with pipeline_lock(home.warehouse_dir, "koperasi run"):
+        impatient = _cli(home, "publish", KOPERASI_LOCK_WAIT_SECONDS="0.5")
+        assert impatient.returncode == EXIT_FAILED and "being written by koperasi run" in impatient.stderr
+        patient = subprocess.Popen([sys.executable, "-m", "orchestration.cli", "ingest", "--source", "opd",
+                                    str(member_list)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                   env={**os.environ, "KOPERASI_HOME": str(home.home)})
+        said = ""
+        while "waiting for koperasi run" not in said and (line := patient.stderr.readline()):
+            said += line  # readline blocks until the writer writes: an event, not a timeout
+        assert "waiting for koperasi run" in said
+    out, err = patient.communicate(timeout=600)
+    assert patient.returncode == 0, out + err
     assert _query(home, "SELECT status FROM raw.ingested_files WHERE file = ?", [member_list.name]) == [("loaded",)]
 
 

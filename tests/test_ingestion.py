@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingestion import landing, ods, reading
+from ingestion import landing, ods, reading, registry
 from ingestion.api import ingest_file, inbox_files
 from ingestion.errors import FileRejected
 from messy_files import HEADER, ods_row, write_csv, write_xlsx
@@ -157,7 +157,7 @@ def test_snapshot_date_from_name_or_argument(tmp_path, con):
 def test_reingest_is_a_no_op_and_files_are_archived(tmp_path, con):
     path = write_csv(tmp_path / f"ods_{SNAPSHOT}.csv", [ods_row(1), ods_row(2)])
     first = _ingest(con, path)
-    landing.admit(con, first.sha256)  # what the gate does once its checks pass
+    registry.admit(con, first.sha256)  # what the gate does once its checks pass
     again = _ingest(con, path)
     assert (first.status, again.status) == ("landed", "already_ingested")
     assert con.execute("SELECT count(*) FROM raw.ods_cooperatives").fetchone()[0] == 2
@@ -167,18 +167,18 @@ def test_reingest_is_a_no_op_and_files_are_archived(tmp_path, con):
 
 def test_a_failure_in_the_middle_of_a_file_leaves_nothing(tmp_path, con, monkeypatch):
     path = write_csv(tmp_path / f"ods_{SNAPSHOT}.csv", [ods_row(1), ods_row(2, NIK="bad")])
-    original = landing.record_file
+    original = registry.record_file
 
     def fail_after_rows_landed(*args, **kwargs):
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(landing, "record_file", fail_after_rows_landed)
-    with pytest.raises(RuntimeError):
-        ingest_file(con, path, "ods", tmp_path / "archive")
+    failed = ingest_file(con, path, "ods", tmp_path / "archive")  # the file's rejection, not the process's end
+    assert failed.status == "rejected" and "unexpected RuntimeError" in failed.error and "disk" not in failed.error
     monkeypatch.setattr(landing, "record_file", original)
-    for table in ("ods_cooperatives", "quarantine", "ingested_files"):
+    for table in ("ods_cooperatives", "quarantine"):
         assert con.execute(f"SELECT count(*) FROM raw.{table}").fetchone()[0] == 0
-    assert _ingest(con, path).status == "landed"
+    assert ingest_file(con, path, "ods", tmp_path / "archive", retry_known=True).status == "landed"
 
 
 @pytest.fixture
@@ -212,7 +212,7 @@ def test_a_file_rejected_midway_through_its_batches_leaves_nothing(tmp_path, con
     def reject_third_batch(*args):
         calls.append(1)
         if len(calls) == 3:
-            raise FileRejected(path.name, "row 8: cannot be read")
+            raise FileRejected(path.name, "no_data_rows", row=8)
         return original(*args)
 
     with pytest.MonkeyPatch.context() as patch:

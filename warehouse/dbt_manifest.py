@@ -46,6 +46,7 @@ def prepare_manifest(paths: KoperasiPaths) -> bool:
     Called where a command starts (``make install``, ``koperasi run``, ``serve``, the test session), never on
     import: the Dagster code location is defined from the manifest this writes."""
     if manifest_is_current():
+        _private_partial_parse()
         return False
     dbt = Path(sys.executable).parent / "dbt"  # this environment's dbt, whether or not it is on PATH
     done = subprocess.run([str(dbt), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
@@ -54,7 +55,16 @@ def prepare_manifest(paths: KoperasiPaths) -> bool:
                           env={**os.environ, "KOPERASI_HOME": str(paths.home)})  # the profile names it
     if done.returncode != 0:
         raise ManifestNotPrepared(f"dbt parse of {DBT_PROJECT_DIR} failed:\n{(done.stdout + done.stderr)[-3000:]}")
+    _private_partial_parse()
     return True
+
+
+def _private_partial_parse() -> None:
+    """dagster-dbt copies the prepared partial_parse.msgpack into each home's dbt target with its mode: it is
+    kept owner-only here, so the copy under KOPERASI_HOME is too, whatever umask made the checkout."""
+    partial = PREPARED_TARGET / "partial_parse.msgpack"
+    if partial.exists() and partial.stat().st_mode & 0o077:
+        partial.chmod(0o600)
 
 
 def prepared_manifest() -> Path:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import duckdb
 
-from ingestion import landing
+from ingestion import registry
 from warehouse import builds
 from warehouse.dbt_contract import DbtFacts, dbt_facts
 from warehouse.paths import KoperasiPaths
@@ -158,16 +158,16 @@ def _quality_tables(build_id: str) -> dict[str, str]:
         "ingested_files": f"""
             SELECT source, file, status, table_kind, snapshot_date, rows_read, rows_loaded, rows_quarantined,
                    rows_skipped, error, CAST(finished_at AS DATE) AS ingested_on, finished_at,
-                   CASE status WHEN '{landing.REJECTED}' THEN indonesian_rejection(CAST(finding AS VARCHAR))
-                               WHEN '{landing.FAILED_CHECKS}'
+                   CASE status WHEN '{registry.REJECTED}' THEN indonesian_rejection(CAST(finding AS VARCHAR))
+                               WHEN '{registry.FAILED_CHECKS}'
                                THEN 'gagal pemeriksaan: lihat laporan kualitas (koperasi quality)'
                    END AS keterangan
-            FROM ({landing.latest_files()})""",
+            FROM ({registry.latest_files()})""",
         "quarantined_rows": f"""
             SELECT f.source, f.file, CAST(f.finished_at AS DATE) AS ingested_on, q.reason,
                    indonesian_reason(q.reason) AS alasan, count(q.source_row) AS rows
-            FROM ({landing.latest_files()}) AS f
-            LEFT JOIN ({landing.open_quarantine()}) AS q ON q.sha256 = f.sha256 AND q.source = f.source
+            FROM ({registry.latest_files()}) AS f
+            LEFT JOIN ({registry.open_quarantine()}) AS q ON q.sha256 = f.sha256 AND q.source = f.source
             GROUP BY ALL""",
         "build_checks": f"""
             SELECT kind, name, asset, blocking, passed, detail, recorded_at

@@ -1,0 +1,194 @@
+"""The readers within their bounds, file by file: any bytes at all give a load, a quarantine or a rejection
+with a registry row, never an exception out of ``ingest_file``. Also the findings, the privacy rule, the
+inert steward cells, sheet names and the retention of OPD originals."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+import xlsxwriter
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import hostile_files as hf
+from ingestion.api import ingest_file, inbox_files, refused_inbox_entries
+from ingestion.findings import Finding
+from ingestion.retention import purge_opd_originals
+from messy_files import HEADER, ods_row, write_csv
+from stewards.inert import csv_cell, is_active
+from stewards.workbook import _sheet_name
+
+SNAPSHOT = "2024-12-31"
+SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+def _good_csv() -> bytes:
+    buffer = io.StringIO()
+    buffer.write(";".join(HEADER) + "\n")
+    for n in range(1, 30):
+        buffer.write(";".join(ods_row(n)) + "\n")
+    return buffer.getvalue().encode("utf-8")
+
+
+def _good_xlsx() -> bytes:
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    sheet = book.add_worksheet()
+    sheet.write_row(0, 0, HEADER)
+    for n in range(1, 30):
+        sheet.write_row(n, 0, ods_row(n))
+    book.close()
+    return buffer.getvalue()
+
+
+def _ingest_bytes(con, folder: Path, data: bytes, suffix: str, source: str = "ods"):
+    path = folder / f"ods_{SNAPSHOT}{suffix}"
+    path.write_bytes(data)
+    result = ingest_file(con, path, source, folder / "archive", retry_known=True)
+    assert result.status in ("landed", "rejected"), result
+    if result.status == "rejected":
+        registered = con.execute("SELECT status, finding FROM raw.ingested_files WHERE sha256 = ?",
+                                 [result.sha256]).fetchall()
+        assert registered and registered[0][0] == "rejected" and json.loads(registered[0][1])["code"]
+    return result
+
+
+@SETTINGS
+@given(data=st.binary(max_size=4096), suffix=st.sampled_from([".csv", ".xlsx", ".txt"]))
+def test_random_bytes_never_raise(con, tmp_path, data, suffix):
+    _ingest_bytes(con, tmp_path, data, suffix)
+
+
+@SETTINGS
+@given(cut=st.floats(min_value=0.0, max_value=1.0), flip=st.integers(min_value=0, max_value=255),
+       kind=st.sampled_from(["csv", "xlsx"]))
+def test_truncated_and_damaged_files_never_raise(con, tmp_path, cut, flip, kind):
+    whole = _good_csv() if kind == "csv" else _good_xlsx()
+    data = bytearray(whole[: int(len(whole) * cut)])
+    if data:
+        data[len(data) // 2] ^= flip  # one damaged byte in what is left
+    _ingest_bytes(con, tmp_path, bytes(data), f".{kind}")
+
+
+@pytest.mark.parametrize("build, bound", [
+    (hf.huge_dimension_xlsx, "16384 columns, more than the 1024"),
+    (hf.far_cell_xlsx, "16384 columns, more than the 1024"),
+    (lambda p: hf.shared_strings_bomb_xlsx(p, 300), "its shared strings exceeds 256 MiB"),
+])
+def test_a_workbook_over_a_bound_is_rejected_naming_it(con, tmp_path, build, bound):
+    path = build(tmp_path / "list.xlsx")
+    assert path.stat().st_size < 2 * 1024 * 1024  # small on disk, huge once opened
+    result = ingest_file(con, path, "opd", tmp_path / "archive")
+    assert result.status == "rejected" and bound in result.error
+
+
+def test_csv_bounds(con, tmp_path):
+    long = ingest_file(con, hf.long_field_csv(tmp_path / f"ods_{SNAPSHOT}_a.csv", HEADER), "ods", tmp_path / "a")
+    wide = ingest_file(con, hf.wide_header_csv(tmp_path / f"ods_{SNAPSHOT}_b.csv", HEADER), "ods", tmp_path / "a")
+    assert long.status == "rejected" and "longer than 128 KiB" in long.error
+    assert wide.status == "rejected" and "more than the 1024" in wide.error
+
+
+def test_a_nul_byte_past_the_head_quarantines_its_row(con, tmp_path):
+    rows = [ods_row(n) for n in range(1, 400)]
+    path = hf.nul_after_head_csv(tmp_path / f"ods_{SNAPSHOT}.csv", HEADER, rows, bad_row=300)
+    result = ingest_file(con, path, "ods", tmp_path / "archive")
+    assert result.reasons == {"nul_byte": 1}
+    assert con.execute("SELECT count(*) FROM raw.ods_cooperatives WHERE cooperative_name LIKE '%' || chr(0) || '%'"
+                       ).fetchall()[0][0] == 0
+    assert "\\u0000" not in con.execute("SELECT record FROM raw.quarantine").fetchall()[0][0]
+
+
+def test_a_list_without_its_header_is_rejected_without_quoting_it(con, tmp_path):
+    result = ingest_file(con, hf.headerless_member_list(tmp_path / "anggota.xlsx"), "opd", tmp_path / "archive")
+    assert result.status == "rejected" and "no header row" in result.error
+    stored = json.dumps(con.execute("SELECT * FROM raw.ingested_files").fetchall(), default=str)
+    assert [k for k, v in hf.PERSON.items() if v in result.error + stored] == []
+
+
+def test_a_registry_list_keeps_no_personal_cell(con, tmp_path):
+    path = hf.registry_list_with_persons(tmp_path / "daftar.xlsx", ["1271000000000001", "1271000000000002"])
+    result = ingest_file(con, path, "opd", tmp_path / "archive")
+    assert result.rows_quarantined == 1
+    record = json.loads(con.execute("SELECT record FROM raw.quarantine").fetchall()[0][0])
+    assert record["NIK Koperasi"] == "12345" and record["Nama Koperasi"] == "KPRI Badan 0"
+    assert {record[c] for c in ("Nama Ketua", "NIK KTP Ketua", "No HP", "E-mail", "Alamat", "Tanggal Lahir")} == {
+        "[masked]"}
+
+
+def test_links_and_special_files_are_refused_unopened(con, tmp_path):
+    inbox = tmp_path / "inbox"
+    outside = write_csv(tmp_path / "outside.csv", [ods_row(1)])
+    hf.links(inbox, outside)
+    assert inbox_files(inbox, "opd") == [] and inbox_files(inbox, "bps") == []
+    assert {name for name, _ in refused_inbox_entries(inbox, "opd")} == {"passwd.csv", "pipe.csv"}
+    result = ingest_file(con, inbox / "opd" / "passwd.csv", "opd", tmp_path / "archive")
+    assert result.status == "rejected" and "symbolic link" in result.error
+    again = ingest_file(con, inbox / "opd" / "passwd.csv", "opd", tmp_path / "archive")
+    assert again.status == "known"  # one registry row, not one per run
+    assert not (tmp_path / "archive").exists()
+
+
+def test_a_finding_refuses_a_parameter_it_cannot_show():
+    with pytest.raises(ValueError):
+        Finding("no_header", {"first_row": "Siti, 198503122010012003"})
+    with pytest.raises(TypeError):
+        Finding("no_data_rows", {"row": "Siti"})
+    finding = Finding("no_data_rows", {"row": 4})
+    assert Finding.from_json(finding.to_json()) == finding
+    assert "baris 4" in finding.indonesian() and "row 4" in finding.english()
+
+
+@pytest.mark.parametrize("cell, active", [("=1+1", True), ("+cmd|' /C calc'!A0", True), ("@SUM(1)", True),
+                                          ("-x", True), ("\tx", True), ("\rx", True), ("-12", False),
+                                          ("+3,5", False), ("1.234.567", False), ("Koperasi", False)])
+def test_cells_a_spreadsheet_would_run(cell, active):
+    assert is_active(cell) is active
+    assert (csv_cell(cell) == "'" + cell) is active
+
+
+def test_sheet_names_from_any_file_name(tmp_path):
+    used: set[str] = set()
+    names = [_sheet_name(f, used) for f in ["'kutip.csv", "a[1]:b*?/\\.csv", "x" * 60, "x" * 60, "Petunjuk", "''"]]
+    book = xlsxwriter.Workbook(str(tmp_path / "b.xlsx"))
+    for name in names:
+        book.add_worksheet(name)  # raises InvalidWorksheetName on a bad name
+    book.close()
+    assert all(len(n) <= 31 for n in names) and len({n.lower() for n in names}) == len(names)
+    assert not any(n.startswith("'") or n.endswith("'") for n in names)
+
+
+def test_retention_removes_old_opd_originals_and_keeps_their_record(con, tmp_path):
+    archive = tmp_path / "archive"
+    path = hf.registry_list_with_persons(tmp_path / "daftar.xlsx", ["1271000000000001", "1271000000000002"])
+    result = ingest_file(con, path, "opd", archive)
+    original = next(archive.rglob("*.xlsx"))
+    assert purge_opd_originals(con, archive, date.today()) == []  # received today: kept
+    purged = purge_opd_originals(con, archive, date.today() + timedelta(days=1))
+    assert [p.sha256 for p in purged] == [result.sha256] and not original.exists()
+    file, purged_at = con.execute("SELECT file, purged_at FROM raw.ingested_files").fetchall()[0]
+    assert file == "daftar.xlsx" and purged_at is not None
+
+
+def test_a_zip_that_lies_about_its_size_is_rejected(con, tmp_path):
+    """A part that inflates past the size its headers declare fails its CRC check: rejected, not trusted."""
+    path = hf.raw_xlsx(tmp_path / "lie.xlsx", '<row r="1"><c r="A1" t="inlineStr"><is><t>a</t></is></c></row>')
+    data = bytearray(path.read_bytes())
+    name = b"xl/worksheets/sheet1.xml"
+    with zipfile.ZipFile(path) as z:
+        local = z.getinfo(name.decode()).header_offset
+    data[local + 22: local + 26] = (1).to_bytes(4, "little")  # local header: uncompressed size
+    central = data.index(b"PK\x01\x02")
+    while data[central + 46: central + 46 + len(name)] != name:
+        central = data.index(b"PK\x01\x02", central + 4)
+    data[central + 24: central + 28] = (1).to_bytes(4, "little")  # central directory: uncompressed size
+    path.write_bytes(bytes(data))
+    with zipfile.ZipFile(path) as z:
+        assert z.getinfo(name.decode()).file_size == 1
+    result = ingest_file(con, path, "opd", tmp_path / "archive")
+    assert result.status == "rejected" and "BadZipFile" in result.error
