@@ -32,7 +32,7 @@ class IngestResult:
     sha256: str
     # landed (rows in raw, its checks still to pass) | rejected | already_ingested | restored (a replaced ODS file
     # made current again) | known (seen before and not retried: failed_checks or rejected, see ``error``);
-    # the gate (expectations.gate) turns landed into loaded or failed_checks.
+    # the gate (ingestion.gate) turns landed into loaded or failed_checks.
     status: str
     rows_read: int = 0
     rows_loaded: int = 0
@@ -111,7 +111,7 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, source: str, archive
                 snapshot_date: date | None = None, key_file: Path | None = None,
                 retry_known: bool = False, name: str | None = None, corrects: str | None = None,
                 corrected_rows: list[tuple[str, int, int]] = ()) -> IngestResult:
-    """Lands one file as PENDING (see ``landing``); ``expectations.gate`` decides whether it becomes current.
+    """Lands one file as PENDING (see ``landing``); ``ingestion.gate`` decides whether it becomes current.
 
     A file is known by its content. Already loaded: nothing to do. Seen before and failed or rejected: not
     retried (the inbox is scanned on every run) unless ``retry_known`` (a steward's explicit ``koperasi

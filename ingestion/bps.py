@@ -9,6 +9,7 @@ import polars as pl
 from ingestion import parsing
 from ingestion.errors import FileRejected
 from ingestion.mapping import header_key, source_settings
+from ingestion.findings import row_finding_json
 from ingestion.quarantine import Batch, ParsedFile, record_json, row_checks, split
 from ingestion.reading import Grid
 from ingestion.regions import closest_region_names, resolve_region
@@ -43,7 +44,8 @@ def parse_bps(grid: Grid, file: str) -> ParsedFile:
 
     spellings = frame.get_column(region_col).str.strip_chars().drop_nulls().unique().to_list()
     codes = {s: resolve_region(s) for s in spellings}
-    unknown = {s: f"'{s}' is not a region of Sumatera Utara (closest: {', '.join(closest_region_names(s))})"
+    unknown = {s: row_finding_json("unknown_region", header=grid.headers[int(region_col[1:])] or "region", value=s,
+                                   province="Sumatera Utara", closest=", ".join(closest_region_names(s)))
                for s, c in codes.items() if c is None}
     region_text = pl.col(region_col).str.strip_chars()
     checks = row_checks(grid, rows) + [("missing_required", parsing.required(region_col, "region")),
@@ -59,9 +61,9 @@ def parse_bps(grid: Grid, file: str) -> ParsedFile:
     if "total" in cols:  # the 'Jumlah' column is not data: it must equal the sum of the parts
         part_sum = pl.sum_horizontal([pl.col(f"_v_{p}") for p in parts])
         checks.append(("row_total_mismatch", pl.when(pl.col("_v_total") != part_sum).then(
-            pl.format("'Jumlah' is {} but the parts sum to {}", pl.col("_v_total"), part_sum))))
+            parsing.row_finding("row_total_mismatch", value=pl.col("_v_total"), parts_sum=part_sum))))
     checks.append(("duplicate_region", pl.when(pl.col("_v_region_code").is_duplicated() & pl.col("_v_region_code").is_not_null())
-                   .then(pl.format("region {} appears more than once", pl.col("_v_region_code")))))
+                   .then(parsing.row_finding("duplicate_region", value=pl.col("_v_region_code")))))
     good, bad = split(frame, checks, record_json(grid))
 
     long = pl.concat([good.select(pl.col("_v_region_code").alias("region_code"), pl.lit(year).alias("year"),

@@ -125,3 +125,77 @@ def indonesian(finding_json: str | None) -> str | None:
     """The Indonesian text of a stored finding (None when there is none, e.g. a registry row of an older version)."""
     finding = Finding.from_json(finding_json)
     return finding.indonesian() if finding else None
+
+
+# Findings of one row (why it is quarantined). Made in polars by ``row_finding`` as one JSON object per problem
+# (``{"code": ..., "header": ..., "value": ...}``); a quarantined row keeps the list of them (``raw.quarantine.
+# findings``), and its English ``message`` and the stewards' Indonesian text are rendered from that list here.
+# ``header`` is a header the mapping recognised, ``value`` the cell of a mapped non-personal field (the privacy
+# rule: member lists' findings carry no value), the others are made by the code.
+ROW_TEXTS: dict[str, tuple[str, str]] = {
+    "not_whole_number": ("column '{header}': '{value}' is not a whole number (expected e.g. 1.234.567)",
+                         "kolom '{header}': '{value}' bukan angka bulat"),
+    "negative": ("column '{header}': '{value}' is negative", "kolom '{header}': '{value}' negatif"),
+    "scientific_notation": ("column '{header}': '{value}' was turned into scientific notation by Excel; the 16 "
+                            "digits cannot be recovered",
+                            "kolom '{header}': '{value}' diubah Excel menjadi notasi ilmiah; 16 digitnya hilang"),
+    "not_registry_number": ("column '{header}': '{value}' is not a 16-digit registry number",
+                            "kolom '{header}': '{value}' bukan nomor induk 16 digit"),
+    "not_boolean": ("column '{header}': '{value}' is not yes/no (Ya/Tidak)", "kolom '{header}': '{value}' bukan Ya/Tidak"),
+    "not_date": ("column '{header}': '{value}' is not a date (expected DD-MM-YYYY)",
+                 "kolom '{header}': '{value}' bukan tanggal (HH-BB-TTTT)"),
+    "not_year": ("column '{header}': '{value}' is not a year", "kolom '{header}': '{value}' bukan tahun"),
+    "empty": ("column '{header}' is empty", "kolom '{header}' kosong"),
+    "unknown_region": ("column '{header}': '{value}' is not a region of {province} (closest: {closest})",
+                       "kolom '{header}': '{value}' bukan kabupaten/kota {province} (terdekat: {closest})"),
+    "not_category": ("column '{header}': '{value}' is not one of {accepted}",
+                     "kolom '{header}': '{value}' bukan salah satu dari {accepted}"),
+    "duplicate_registry_number": ("registry number {value} appears more than once in this snapshot (rows {rows})",
+                                  "nomor induk {value} muncul lebih dari sekali di snapshot ini (baris {rows})"),
+    "truncated_row": ("the last row is cut short (the file ends in the middle of a row): re-export the file",
+                      "baris terakhir terpotong (berkas berakhir di tengah baris)"),
+    "formula_without_value": ("a formula cell has no saved value: open the file in Excel, let it calculate, "
+                              "save it again", "ada sel rumus tanpa nilai tersimpan"),
+    "nul_byte": ("a cell holds a NUL byte (binary content, not text): re-export the file",
+                 "ada sel berisi karakter NUL (isi biner, bukan teks)"),
+    "row_total_mismatch": ("'Jumlah' is {value} but the parts sum to {parts_sum}",
+                           "kolom Jumlah berisi {value}, padahal rinciannya berjumlah {parts_sum}"),
+    "duplicate_region": ("region {value} appears more than once", "kabupaten/kota {value} muncul lebih dari sekali"),
+    "duplicate_opd": ("OPD code {value} is listed more than once", "kode OPD {value} muncul lebih dari sekali"),
+    "invalid_nip": ("column '{header}': not an 18-digit NIP (value masked)",
+                    "kolom '{header}': NIP tidak 18 digit (nilai disamarkan)"),
+    "invalid_status": ("column '{header}': not ASN, PPPK or Honorer (value masked)",
+                       "kolom '{header}': bukan ASN, PPPK atau Honorer (nilai disamarkan)"),
+}
+ROW_PARAMS = ("header", "value", "closest", "accepted", "rows", "parts_sum", "province")
+
+
+def row_finding_json(code: str, **params: str) -> str:
+    """One row finding as JSON, made in Python (for lookups by spelling: one text per distinct cell)."""
+    if code not in ROW_TEXTS or set(params) - set(ROW_PARAMS):
+        raise ValueError(f"row finding {code!r} with parameters {sorted(params)} is not declared")
+    return json.dumps({"code": code, **params}, ensure_ascii=False)
+
+
+def render_row_findings(findings_json: str | None, language: int) -> str:
+    """The findings of one row as text: ``language`` 0 English, 1 Indonesian; problems joined by '; '."""
+    try:
+        findings = json.loads(findings_json) if findings_json else []
+    except ValueError:
+        return ""
+    parts = []
+    for finding in findings if isinstance(findings, list) else []:
+        texts = ROW_TEXTS.get(finding.get("code"))
+        if texts is None:
+            continue
+        shown = {k: "" if finding.get(k) is None else str(finding[k]) for k in ROW_PARAMS}
+        parts.append(texts[language].format(**shown))
+    return "; ".join(parts)
+
+
+def english_rows(findings_json: str | None) -> str:
+    return render_row_findings(findings_json, 0)
+
+
+def indonesian_rows(findings_json: str | None) -> str:
+    return render_row_findings(findings_json, 1)

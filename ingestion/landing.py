@@ -24,7 +24,7 @@ from ingestion.errors import DatabaseBusy
 from ingestion.private_files import copy_private
 from ingestion.raw_schema import DATA_TABLES, RAW_TABLES
 from ingestion.registry import PENDING, current_ods_rows, record_file
-from ingestion.quarantine import EMPTY_QUARANTINE, Batch, LateFindings, ParsedFile
+from ingestion.quarantine import EMPTY_QUARANTINE, Batch, LateFindings, ParsedFile, with_messages
 
 def connect(database: Path, wait_seconds: float | None = None) -> duckdb.DuckDBPyConnection:
     """A read-write connection. When another process holds DuckDB's file lock (a dbt that is still ending,
@@ -60,6 +60,8 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("ALTER TABLE raw.ingested_files ADD COLUMN IF NOT EXISTS corrects VARCHAR")
     # Why a file was rejected, as a code with showable parameters (ingestion.findings): rendered, never parsed.
     con.execute("ALTER TABLE raw.ingested_files ADD COLUMN IF NOT EXISTS finding JSON")
+    # Why a row is quarantined: its row findings (ingestion.findings.ROW_TEXTS), ``message`` is their English.
+    con.execute("ALTER TABLE raw.quarantine ADD COLUMN IF NOT EXISTS findings JSON")
     # The view is created once and replaced when the rule changes (its comment is the rule's fingerprint).
     rule = current_ods_rows()
     fingerprint = hashlib.sha256(rule.encode()).hexdigest()
@@ -169,12 +171,13 @@ def land(con: duckdb.DuckDBPyConnection, *, source: str, file: str, sha256: str,
 def _take_back(con: duckdb.DuckDBPyConnection, table: str, sha256: str, late: LateFindings,
                quarantined: list[pl.DataFrame], landed: Landed) -> list[pl.DataFrame]:
     """Applies what only the whole file showed: loaded rows go back out of the table into the quarantine;
-    a row quarantined already for another reason gets the finding added to its message."""
-    columns = ["source_row", "reason", "message", "record"]
+    a row quarantined already for another reason gets the finding added to its findings."""
     earlier = pl.concat(quarantined) if quarantined else EMPTY_QUARANTINE
-    findings = late.messages.rename({"message": "finding"})
-    earlier = earlier.join(findings, on="source_row", how="left").with_columns(
-        pl.concat_str(["message", "finding"], separator="; ", ignore_nulls=True).alias("message")).select(columns)
+    findings = late.findings
+    earlier = with_messages(earlier.join(findings, on="source_row", how="left").with_columns(
+        pl.when(pl.col("finding").is_null()).then(pl.col("findings"))
+        .otherwise(pl.concat_str([pl.col("findings").str.head(-1), pl.lit(","), pl.col("finding"), pl.lit("]")]))
+        .alias("findings")))
     loaded = findings.filter(~pl.col("source_row").is_in(earlier.get_column("source_row").implode()))
     if loaded.height:
         con.register("late_rows", loaded.select("source_row").to_arrow())
@@ -183,8 +186,9 @@ def _take_back(con: duckdb.DuckDBPyConnection, table: str, sha256: str, late: La
         con.unregister("late_rows")
         records = late.records(loaded.get_column("source_row").to_list())
         taken_back = loaded.join(records, on="source_row", how="left").select(
-            "source_row", pl.lit(late.reason).alias("reason"), pl.col("finding").alias("message"), "record")
-        earlier = pl.concat([earlier, taken_back])
+            "source_row", pl.lit(late.reason).alias("reason"), pl.lit("").alias("message"),
+            pl.concat_str([pl.lit("["), pl.col("finding"), pl.lit("]")]).alias("findings"), "record")
+        earlier = pl.concat([earlier, with_messages(taken_back)])
         landed.rows_loaded -= loaded.height
         landed.rows_quarantined += loaded.height
         landed.reasons[late.reason] += loaded.height

@@ -9,6 +9,7 @@ import polars as pl
 
 from ingestion import parsing
 from ingestion.mapping import TableMapping
+from ingestion.findings import row_finding_json
 from ingestion.quarantine import Batch, LateFindings, ParsedFile, record_json, row_checks, split
 from ingestion.reading import Grid, RowBatch
 from ingestion.regions import closest_region_names, resolve_region
@@ -37,8 +38,9 @@ def _lookup(column: str, mapping: dict[str, str | None]) -> pl.Expr:
 def _region(grid: Grid, facts: dict) -> tuple[pl.Expr, pl.Expr]:
     column = grid.columns["region"]
     codes = {raw: (text, resolve_region(text)) for raw, text in _trimmed(facts["spellings:region"]).items()}
-    unknown = {raw: f"column '{grid.header_of('region')}' (region): '{text}' is not a region of Sumatera Utara "
-                    f"(closest: {', '.join(closest_region_names(text))})" for raw, (text, code) in codes.items() if code is None}
+    unknown = {raw: row_finding_json("unknown_region", header=grid.header_of("region"), value=text,
+                                     province="Sumatera Utara", closest=", ".join(closest_region_names(text)))
+               for raw, (text, code) in codes.items() if code is None}
     return _lookup(column, {raw: code for raw, (_, code) in codes.items()}), _lookup(column, unknown)
 
 
@@ -46,7 +48,8 @@ def _category(grid: Grid, facts: dict, field: str) -> tuple[pl.Expr, pl.Expr]:
     column = grid.columns[field]
     canon = {raw: (text, grid.table.canonical_value(field, text)) for raw, text in _trimmed(facts[f"spellings:{field}"]).items()}
     accepted = sorted(set(grid.table.values.get(field, {}).values()))
-    unknown = {raw: f"column '{grid.header_of(field)}' ({field}): '{text}' is not one of {', '.join(accepted)}"
+    unknown = {raw: row_finding_json("not_category", header=grid.header_of(field), value=text,
+                                     accepted=", ".join(accepted))
                for raw, (text, value) in canon.items() if value is None}
     return _lookup(column, {raw: value for raw, (_, value) in canon.items()}), _lookup(column, unknown)
 
@@ -72,10 +75,10 @@ class _RegistryNumbers:
         if repeated.is_empty():
             return None
         rows_of = repeated.group_by("nik").agg(pl.col("source_row").sort().cast(pl.String).str.join(", ").alias("rows"))
-        messages = repeated.join(rows_of, on="nik").select("source_row", pl.format(
-            "registry number {} appears more than once in this snapshot (rows {})",
-            pl.col("nik").cast(pl.String).str.zfill(16), pl.col("rows")).alias("message"))
-        return LateFindings("duplicate_registry_number", messages, self.grid_records)
+        findings = repeated.join(rows_of, on="nik").select("source_row", parsing.row_finding(
+            "duplicate_registry_number", value=pl.col("nik").cast(pl.String).str.zfill(16), rows=pl.col("rows")
+        ).alias("finding"))
+        return LateFindings("duplicate_registry_number", findings, self.grid_records)
 
     def grid_records(self, source_rows: list[int]) -> pl.DataFrame:
         return self.grid.rows_where(pl.col("row_number").is_in(source_rows)).select(

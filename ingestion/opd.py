@@ -49,7 +49,7 @@ def parse_registry(grid: Grid, file: str, fallback_date: date) -> ParsedFile:
     checks.append(nik.check)
     frame = rows.frame.with_columns(nik.value.alias("_nik"))
     checks.append(("duplicate_opd", pl.when(parsing.clean_text(cols["opd_code"]).is_duplicated())
-                   .then(pl.format("OPD code {} is listed more than once", parsing.clean_text(cols["opd_code"])))))
+                   .then(parsing.row_finding("duplicate_opd", value=parsing.clean_text(cols["opd_code"])))))
     good, bad = split(frame, checks, record_json(grid))
     loaded = good.select(
         parsing.clean_text(cols["opd_code"]).str.to_uppercase().alias("opd_code"),
@@ -74,13 +74,13 @@ def parse_members(grid: Grid, file: str, key: bytes, fallback_date: date) -> Par
     checks = row_checks(grid, rows) + [("missing_required", parsing.required(cols[f], f))
                                                       for f in table.required]
     checks.append(("invalid_nip", pl.when(nip.is_not_null() & ~nip.str.contains(r"^\d{18}$"))
-                   .then(pl.lit(f"column '{header('nip')}' (nip): not an 18-digit NIP (value masked)"))))
+                   .then(parsing.row_finding("invalid_nip", header=header("nip")))))
     status_text = parsing.clean_text(cols["employment_status"])
     spellings = rows.frame.get_column(cols["employment_status"]).str.strip_chars().drop_nulls().unique().to_list()
     canon = {s: table.canonical_value("employment_status", s) for s in spellings}
     status = status_text.replace_strict({s: c for s, c in canon.items() if c}, default=None, return_dtype=pl.String)
     checks.append(("invalid_status", pl.when(status_text.is_not_null() & status.is_null()).then(
-        pl.lit(f"column '{header('employment_status')}': not ASN, PPPK or Honorer (value masked)"))))
+        parsing.row_finding("invalid_status", header=header("employment_status")))))
     values = {"_nip": nip, "_status": status}
     for field, rule in (("joined_date", lambda c, h: parsing.calendar_date(c, h, excel_serials=True)),
                         ("principal_savings", parsing.whole_number), ("mandatory_savings", parsing.whole_number),

@@ -109,12 +109,17 @@ PLAIN_REGISTRY_NUMBER = r"^[0-9]{16}$"
 PLAIN_DATE = r"^[0-9]{2}-[0-9]{2}-[0-9]{4}$"  # DD-MM-YYYY
 
 
-def _describe(column: str, header: str) -> str:
-    return f"column '{header}' ({column})" if header and header != column else f"column '{column}'"
+def row_finding(code: str, **params: pl.Expr | str) -> pl.Expr:
+    """A row finding (``ingestion.findings.ROW_TEXTS``) as one JSON object per row, escaped by polars: the message
+    of a check, rendered to English and Indonesian from it (never parsed back)."""
+    fields = [pl.lit(code).alias("code")] + [
+        (value if isinstance(value, pl.Expr) else pl.lit(value)).cast(pl.String).alias(name)
+        for name, value in params.items()]
+    return pl.struct(fields).struct.json_encode()
 
 
-def _problem(column: str, header: str, text: pl.Expr, what: str) -> pl.Expr:
-    return pl.format(f"{_describe(column, header)}: '{{}}' {what}", text)
+def _problem(column: str, header: str, text: pl.Expr, code: str) -> pl.Expr:
+    return row_finding(code, header=header or column, value=text)
 
 
 def may_be_decorated(column: str) -> pl.Expr:
@@ -142,8 +147,8 @@ def whole_number(column: str, header: str = "", *, allow_negative: bool = False,
         return text.is_not_null() & (text != _NIL) & bad
 
     def message_of(text: pl.Expr, value: pl.Expr) -> pl.Expr:
-        return (pl.when(value.is_null()).then(_problem(column, header, text, "is not a whole number (expected e.g. 1.234.567)"))
-                .otherwise(_problem(column, header, text, "is negative")))
+        return (pl.when(value.is_null()).then(_problem(column, header, text, "not_whole_number"))
+                .otherwise(_problem(column, header, text, "negative")))
 
     return Parsed(column, "invalid_number", value_of, invalid_of, message_of)
 
@@ -164,8 +169,8 @@ def registry_number(column: str, header: str = "", *, plain: bool = False) -> Pa
 
     def message_of(text: pl.Expr, value: pl.Expr) -> pl.Expr:
         return (pl.when(text.str.contains(_SCIENTIFIC))
-                .then(_problem(column, header, text, "was turned into scientific notation by Excel; the 16 digits cannot be recovered"))
-                .otherwise(_problem(column, header, text, "is not a 16-digit registry number")))
+                .then(_problem(column, header, text, "scientific_notation"))
+                .otherwise(_problem(column, header, text, "not_registry_number")))
 
     return Parsed(column, "invalid_registry_number", value_of, _none_parsed, message_of)
 
@@ -181,7 +186,7 @@ def boolean(column: str, header: str = "", *, spellings: list[str] | None = None
         return text.replace_strict(known, default=None, return_dtype=pl.Boolean)
 
     return Parsed(column, "invalid_boolean", value_of, _none_parsed,
-                  lambda text, _: _problem(column, header, text, "is not yes/no (Ya/Tidak)"))
+                  lambda text, _: _problem(column, header, text, "not_boolean"))
 
 
 def calendar_date(column: str, header: str = "", *, excel_serials: bool = False, plain: bool = False) -> Parsed:
@@ -200,7 +205,7 @@ def calendar_date(column: str, header: str = "", *, excel_serials: bool = False,
         return pl.coalesce(candidates)
 
     return Parsed(column, "invalid_date", value_of, _none_parsed,
-                  lambda text, _: _problem(column, header, text, "is not a date (expected DD-MM-YYYY)"))
+                  lambda text, _: _problem(column, header, text, "not_date"))
 
 
 def year(column: str, header: str = "") -> Parsed:
@@ -208,9 +213,9 @@ def year(column: str, header: str = "") -> Parsed:
     return Parsed(column, "invalid_year",
                   lambda text: pl.when(text.str.contains(r"^(19|20)\d{2}$")).then(text.cast(pl.Int32, strict=False)),
                   lambda text, value: text.is_not_null() & (text != _NIL) & value.is_null(),
-                  lambda text, _: _problem(column, header, text, "is not a year"))
+                  lambda text, _: _problem(column, header, text, "not_year"))
 
 
 def required(column: str, header: str = "", text: pl.Expr | None = None) -> pl.Expr:
     """Error when a required cell is empty (``text``: the trimmed cell, when already computed)."""
-    return pl.when((cell(column) if text is None else text).is_null()).then(pl.lit(f"{_describe(column, header)} is empty"))
+    return pl.when((cell(column) if text is None else text).is_null()).then(row_finding("empty", header=header or column))

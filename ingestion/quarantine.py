@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from ingestion.findings import english_rows
+from ingestion.parsing import row_finding
 from ingestion.privacy import MASK, shown_columns
 from ingestion.reading import Grid, RowBatch
 
@@ -25,11 +27,11 @@ class Batch:
 class LateFindings:
     """Rows found bad only once the whole file was read: a check across rows, such as duplicate keys.
 
-    Landing takes such rows back out of the loaded ones (or adds the message to a row already
+    Landing takes such rows back out of the loaded ones (or adds the finding to a row already
     quarantined for another reason); ``records`` reads the raw rows again for the quarantine."""
 
     reason: str
-    messages: pl.DataFrame  # source_row, message
+    findings: pl.DataFrame  # source_row, finding (one row finding as JSON, see parsing.row_finding)
     records: Callable[[list[int]], pl.DataFrame]  # source rows -> source_row, record
 
 
@@ -64,7 +66,13 @@ def record_json(grid: Grid) -> pl.Expr:
 
 
 EMPTY_QUARANTINE = pl.DataFrame(schema={"source_row": pl.Int64, "reason": pl.String, "message": pl.String,
-                                         "record": pl.String})
+                                         "findings": pl.String, "record": pl.String})
+
+
+def with_messages(frame: pl.DataFrame) -> pl.DataFrame:
+    """Quarantined rows with their English ``message`` rendered from their ``findings`` (a few rows: per row)."""
+    return frame.with_columns(pl.col("findings").map_elements(english_rows, return_dtype=pl.String).alias("message")
+                              ).select(EMPTY_QUARANTINE.columns)
 
 Check = tuple  # (reason, error) or (reason, invalid, message): see parsing.Parsed
 
@@ -79,7 +87,8 @@ def _flag_and_message(check: Check) -> tuple[str, pl.Expr, pl.Expr]:
 def split(frame: pl.DataFrame | pl.LazyFrame, checks: list[Check], record: pl.Expr,
           stages: list[dict[str, pl.Expr]] = (), output: list[pl.Expr] | None = None
           ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Rows with no error, and quarantined rows (row_number, reason = first failing check, message = all).
+    """Rows with no error, and quarantined rows (row_number, reason = first failing check, findings = all of
+    them as a JSON list, message = their English text).
 
     ``stages`` are columns computed one context after the other before the checks' flags (trimmed cells,
     then values parsed from them), so that each is computed once. Messages and the raw record (JSON of
@@ -98,11 +107,13 @@ def split(frame: pl.DataFrame | pl.LazyFrame, checks: list[Check], record: pl.Ex
     good = flagged.filter(~bad_rows)
     good = good.select(output) if output else good.drop(*flags, "_any_bad")
     reason = pl.coalesce([pl.when(pl.col(f)).then(pl.lit(code)) for (code, _, _), f in zip(checks, flags)])
-    message = pl.concat_str([pl.when(pl.col(f)).then(msg) for (_, _, msg), f in zip(checks, flags)],
-                            separator="; ", ignore_nulls=True)
+    findings = pl.concat_str([pl.lit("["), pl.concat_str([pl.when(pl.col(f)).then(msg) for (_, _, msg), f in
+                                                          zip(checks, flags)], separator=",", ignore_nulls=True),
+                              pl.lit("]")])
     bad = flagged.filter(bad_rows).rechunk().lazy().select(
-        pl.col("row_number").alias("source_row"), reason.alias("reason"), message.alias("message"), record.alias("record"))
-    return good, bad.collect(engine="in-memory")  # the streaming engine panics on this plan (polars 2.1)
+        pl.col("row_number").alias("source_row"), reason.alias("reason"), findings.alias("findings"),
+        record.alias("record"))
+    return good, with_messages(bad.collect(engine="in-memory"))  # the streaming engine panics on this plan (polars 2.1)
 
 
 def row_checks(grid: Grid, rows: RowBatch) -> list[Check]:
@@ -112,17 +123,15 @@ def row_checks(grid: Grid, rows: RowBatch) -> list[Check]:
     checks = [truncated_check(rows.truncated_row)]
     if grid.formula_rows:
         checks.append(("formula_without_value", pl.when(pl.col("row_number").is_in(list(grid.formula_rows))).then(
-            pl.lit("a formula cell has no saved value: open the file in Excel, let it calculate, save it again"))))
+            row_finding("formula_without_value"))))
     if grid.has_nul:
         holds_nul = pl.any_horizontal([pl.col(f"c{i}").str.contains("\x00", literal=True).fill_null(False)
                                        for i in range(len(grid.headers))])
-        checks.append(("nul_byte", pl.when(holds_nul).then(
-            pl.lit("a cell holds a NUL byte (binary content, not text): re-export the file"))))
+        checks.append(("nul_byte", pl.when(holds_nul).then(row_finding("nul_byte"))))
     return checks
 
 
 def truncated_check(truncated_row: int | None) -> tuple[str, pl.Expr]:
     row = truncated_row if truncated_row is not None else -1
-    return ("truncated_row", pl.when(pl.col("row_number") == row).then(
-        pl.lit("the last row is cut short (the file ends in the middle of a row): re-export the file")))
+    return ("truncated_row", pl.when(pl.col("row_number") == row).then(row_finding("truncated_row")))
 

@@ -29,7 +29,8 @@ def _sample(args: argparse.Namespace) -> int:
 
 def _ingest(args: argparse.Namespace) -> int:
     """Each file goes through the same gate as in a pipeline run: landed, checked, admitted or withdrawn."""
-    from expectations.gate import admit_files
+    from expectations.file_suites import file_judge
+    from ingestion.gate import admit_files
     from ingestion.landing import connect
     from warehouse.lock import PipelineBusy, pipeline_lock
 
@@ -45,7 +46,7 @@ def _ingest(args: argparse.Namespace) -> int:
         with pipeline_lock(paths.warehouse_dir, "koperasi ingest"):
             con = connect(paths.build_db)
             try:
-                admissions = admit_files(con, [Path(p) for p in args.paths], args.source, paths,
+                admissions = admit_files(con, [Path(p) for p in args.paths], args.source, paths, file_judge(),
                                          snapshot_date=snapshot, explicit=True, run_id="koperasi-ingest")
             finally:
                 con.close()

@@ -105,7 +105,8 @@ def quality(paths: KoperasiPaths, *, files: list[str] | None = None, out: str | 
 
 def corrections(paths: KoperasiPaths, workbook: Path) -> int:
     """Merges a fixed correction workbook into its snapshots and says, per sheet, what moved."""
-    from expectations.gate import admit_corrections
+    from expectations.file_suites import file_judge
+    from ingestion.gate import admit_corrections
     from ingestion.landing import connect
     from warehouse.lock import PipelineBusy
 
@@ -116,7 +117,7 @@ def corrections(paths: KoperasiPaths, workbook: Path) -> int:
         with pipeline_lock(paths.warehouse_dir, "koperasi ingest --corrections"):
             con = connect(paths.build_db)
             try:
-                outcomes = admit_corrections(con, workbook, paths, run_id="koperasi-corrections")
+                outcomes = admit_corrections(con, workbook, paths, file_judge(), run_id="koperasi-corrections")
             finally:
                 con.close()
     except PipelineBusy as e:

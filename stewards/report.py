@@ -139,7 +139,8 @@ def _files(con, report: Report) -> None:
             checks.setdefault(file, []).append((severity, observed, json.loads(details) if details else {}))
     quarantine = {}
     for sha, reason, count, examples in _rows(con, f"""
-            SELECT sha256, reason, count(*), list([source_row::VARCHAR, message] ORDER BY source_row)[1:{EXAMPLE_ROWS}]
+            SELECT sha256, reason, count(*),
+                   list([source_row::VARCHAR, CAST(findings AS VARCHAR)] ORDER BY source_row)[1:{EXAMPLE_ROWS}]
             FROM ({open_quarantine()}) GROUP BY ALL ORDER BY 3 DESC"""):
         quarantine.setdefault(sha, []).append((reason, count, examples))
     for source, file, sha, status, error, read, loaded, quarantined, snapshot, warnings, finding in files:

@@ -61,38 +61,6 @@ REASONS = {
     "nul_byte": ("sel berisi karakter NUL (isi biner, bukan teks)", "ekspor ulang berkas dari aplikasi sumbernya"),
 }
 
-_MESSAGE_PATTERNS = [
-    (re.compile(r"^column '(?P<h>[^']*)'(?: \([^)]*\))?: '(?P<v>.*)' is not a whole number.*$"),
-     "kolom '{h}': '{v}' bukan angka bulat"),
-    (re.compile(r"^column '(?P<h>[^']*)'(?: \([^)]*\))?: '(?P<v>.*)' is negative$"), "kolom '{h}': '{v}' negatif"),
-    (re.compile(r"^column '(?P<h>[^']*)'(?: \([^)]*\))?: '(?P<v>.*)' was turned into scientific notation.*$"),
-     "kolom '{h}': '{v}' diubah Excel menjadi notasi ilmiah; 16 digitnya hilang"),
-    (re.compile(r"^column '(?P<h>[^']*)'(?: \([^)]*\))?: '(?P<v>.*)' is not a 16-digit registry number$"),
-     "kolom '{h}': '{v}' bukan nomor induk 16 digit"),
-    (re.compile(r"^column '(?P<h>[^']*)'(?: \([^)]*\))?: '(?P<v>.*)' is not yes/no.*$"), "kolom '{h}': '{v}' bukan Ya/Tidak"),
-    (re.compile(r"^column '(?P<h>[^']*)'(?: \([^)]*\))?: '(?P<v>.*)' is not a date.*$"),
-     "kolom '{h}': '{v}' bukan tanggal (HH-BB-TTTT)"),
-    (re.compile(r"^column '(?P<h>[^']*)'(?: \([^)]*\))?: '(?P<v>.*)' is not a year$"), "kolom '{h}': '{v}' bukan tahun"),
-    (re.compile(r"^column '(?P<h>[^']*)'(?: \([^)]*\))? is empty$"), "kolom '{h}' kosong"),
-    (re.compile(r"^column '(?P<h>[^']*)'(?: \([^)]*\))?: '(?P<v>.*)' is not a region of Sumatera Utara "
-                r"\(closest: (?P<c>.*)\)$"), "kolom '{h}': '{v}' bukan kabupaten/kota Sumatera Utara (terdekat: {c})"),
-    (re.compile(r"^'(?P<v>.*)' is not a region of Sumatera Utara \(closest: (?P<c>.*)\)$"),
-     "'{v}' bukan kabupaten/kota Sumatera Utara (terdekat: {c})"),
-    (re.compile(r"^column '(?P<h>[^']*)'(?: \([^)]*\))?: '(?P<v>.*)' is not one of (?P<c>.*)$"),
-     "kolom '{h}': '{v}' bukan salah satu dari {c}"),
-    (re.compile(r"^registry number (?P<v>\d+) appears more than once in this snapshot \(rows (?P<c>.*)\)$"),
-     "nomor induk {v} muncul lebih dari sekali di snapshot ini (baris {c})"),
-    (re.compile(r"^the 16 digits cannot be recovered$"), ""),
-    (re.compile(r"^column '(?P<h>[^']*)'(?: \([^)]*\))?: not ASN, PPPK or Honorer \(value masked\)$"),
-     "kolom '{h}': bukan ASN, PPPK atau Honorer (nilai disamarkan)"),
-    (re.compile(r"^a formula cell has no saved value.*$"), "ada sel rumus tanpa nilai tersimpan"),
-    (re.compile(r"^a cell holds a NUL byte.*$"), "ada sel berisi karakter NUL"),
-    (re.compile(r"^the last row is cut short.*$"), "baris terakhir terpotong (berkas berakhir di tengah baris)"),
-    (re.compile(r"^'Jumlah' is (?P<v>\S+) but the parts sum to (?P<c>\S+)$"),
-     "kolom Jumlah berisi {v}, padahal rinciannya berjumlah {c}"),
-]
-
-
 def rejection(finding_json: str | None) -> str:
     """Why a file could not be read, in Indonesian, rendered from its finding (``ingestion.findings``)."""
     return findings.indonesian(finding_json) or "berkas tidak dapat dibaca (lihat pesan teknis)"
@@ -130,21 +98,9 @@ def reason_advice(reason: str) -> str:
     return REASONS.get(reason, ("", "periksa baris itu"))[1]
 
 
-def quarantine_message(reason: str, message: str | None) -> str:
-    """One quarantined row's problem in Indonesian: the parsing rule's message, translated where its shape is
-    known (each part of a row with several problems), else the reason's label with the original message."""
-    parts = []
-    for part in (message or "").split("; "):
-        for pattern, template in _MESSAGE_PATTERNS:
-            match = pattern.match(part.strip())
-            if match:
-                if template:
-                    parts.append(template.format(**{k: v for k, v in match.groupdict().items() if v is not None}))
-                break
-        else:
-            if part.strip():
-                parts.append(part.strip())
-    text = "; ".join(parts)
+def quarantine_message(reason: str, findings_json: str | None) -> str:
+    """One quarantined row's problems in Indonesian, rendered from its row findings (``ingestion.findings``)."""
+    text = findings.indonesian_rows(findings_json)
     return f"{reason_label(reason)}: {text}" if text else reason_label(reason)
 
 

@@ -71,21 +71,21 @@ class QuarantinedRows:
     """The open quarantined rows of one file, every value through the personal-data scan."""
 
     columns: list[str]  # the file's own headers
-    rows: list[tuple[int, str, str, dict]]  # (row, reason code, message, cells), message and cells masked
+    rows: list[tuple[int, str, str, str, dict]]  # (row, reason code, message, findings, cells), masked
     masked: int  # values the scan masked
 
 
 def quarantined_rows(con: duckdb.DuckDBPyConnection, file: str) -> QuarantinedRows:
     result = QuarantinedRows([], [], 0)
-    for row, reason, message, record in con.execute(
-            f"SELECT source_row, reason, message, record FROM ({open_quarantine()}) WHERE file = ? ORDER BY source_row",
-            [file]).fetchall():
+    for row, reason, message, row_findings, record in con.execute(
+            f"SELECT source_row, reason, message, CAST(findings AS VARCHAR), record FROM ({open_quarantine()}) "
+            "WHERE file = ? ORDER BY source_row", [file]).fetchall():
         cells = {c: None if v is None else str(v) for c, v in (json.loads(record) if record else {}).items()}
         result.columns += [c for c in cells if c not in result.columns]
         clean = {c: privacy.mask(v) for c, v in cells.items()}
         clean_message = privacy.mask(message)
         result.masked += sum(clean[c] != v for c, v in cells.items()) + (clean_message != message)
-        result.rows.append((row, reason, clean_message, clean))
+        result.rows.append((row, reason, clean_message, privacy.mask(row_findings), clean))
     return result
 
 
@@ -96,7 +96,7 @@ def write_csv(con: duckdb.DuckDBPyConnection, file: str, out: Path) -> tuple[int
     with private_output(out, "w", encoding="utf-8", newline="") as f:
         writer = csv.writer(f)
         writer.writerow([inert.csv_cell(c) for c in ["source_row", "reason", "message", *quarantined.columns]])
-        for row, reason, message, cells in quarantined.rows:
+        for row, reason, message, _, cells in quarantined.rows:
             writer.writerow([inert.csv_cell(v) for v in [row, reason, message,
                                                          *[cells.get(c) for c in quarantined.columns]]])
     return len(quarantined.rows), quarantined.masked
@@ -128,10 +128,10 @@ def write_workbook(con: duckdb.DuckDBPyConnection, files: list[str], out: Path) 
             sheet.set_column(2, 2, 60)
             sheet.set_column(3, 3 + max(len(columns) - 1, 0), 18, text)
             sheet.freeze_panes(1, 3)
-            for r, (row, reason, message, cells) in enumerate(quarantined.rows, start=1):
+            for r, (row, reason, _, row_findings, cells) in enumerate(quarantined.rows, start=1):
                 sheet.write_string(r, 0, file)
                 sheet.write_number(r, 1, row)
-                sheet.write_string(r, 2, texts.quarantine_message(reason, message))
+                sheet.write_string(r, 2, texts.quarantine_message(reason, row_findings))
                 for c, column in enumerate(columns, start=3):
                     if cells.get(column) is not None:
                         value = cells[column]

@@ -8,13 +8,16 @@ import polars as pl
 import pytest
 
 from ingestion import parsing
+from ingestion.findings import english_rows
 from ingestion.regions import closest_region_names, resolve_region
 
 
 def _apply(parsed: parsing.Parsed, values: list[str | None]):
+    """Values and, for invalid cells, the English text rendered from the rule's row finding."""
     frame = pl.DataFrame({"x": values}, schema={"x": pl.String})
     out = frame.select(parsed.value.alias("value"), parsed.error.alias("error"))
-    return out.get_column("value").to_list(), out.get_column("error").to_list()
+    errors = [None if e is None else english_rows(f"[{e}]") for e in out.get_column("error").to_list()]
+    return out.get_column("value").to_list(), errors
 
 
 @pytest.mark.parametrize("text, expected", [

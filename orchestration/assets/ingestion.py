@@ -1,9 +1,10 @@
-"""Ingestion assets: every inbox file goes through the file gate (expectations.gate, the same function
+"""Ingestion assets: every inbox file goes through the file gate (ingestion.gate, the same function
 `koperasi ingest` uses): landed, checked by its blocking suites, then admitted or withdrawn."""
 
 import dagster as dg
 
-from expectations.gate import SUITES, Admission, admit_files
+from expectations.file_suites import SUITES, file_judge
+from ingestion.gate import Admission, admit_files
 from expectations.runner import SuiteOutcome
 from ingestion.api import IngestResult, inbox_entries, inbox_files, not_a_regular_file, snapshot_date_from_name
 from orchestration.resources import BUILD_DB_POOL, WarehouseResource
@@ -20,7 +21,7 @@ def ods_files_for(warehouse: WarehouseResource, partition_key: str) -> list:
 
 def _admit_all(context, warehouse: WarehouseResource, source: str, files) -> list[Admission]:
     with warehouse.build_connection(f"Dagster run {context.run.run_id[:8]} ({source} inbox)", context.log.info) as con:
-        admissions = admit_files(con, files, source, warehouse.paths, run_id=context.run.run_id,
+        admissions = admit_files(con, files, source, warehouse.paths, file_judge(), run_id=context.run.run_id,
                                  log=context.log.warning)
     for a in admissions:
         if a.withdrawn and a.result.status == "known":
@@ -56,10 +57,13 @@ def _metadata(warehouse: WarehouseResource, results: list[IngestResult], table: 
     }
 
 
-def check_result(asset: dg.AssetKey, check_name: str, outcomes: list[SuiteOutcome]) -> dg.AssetCheckResult:
+def check_result(asset: dg.AssetKey, check_name: str, outcomes: list[SuiteOutcome], *,
+                 withdrawn: dg.AssetCheckSeverity = dg.AssetCheckSeverity.WARN) -> dg.AssetCheckResult:
     """The new files' suites. A file that failed a blocking suite was withdrawn by the gate already: that is the
-    file's verdict, not the build's, so the check fails with severity WARN and the build goes on with every other
-    file, for ODS, BPS and OPD alike (the run exits 3 and names the file)."""
+    file's verdict, not the build's. BPS and OPD files are judged in the run that builds the marts: there the
+    check fails with severity WARN and the build goes on with every other file (`koperasi run` exits 3 naming
+    the file, as for an ODS file). An ODS snapshot is judged in a run of its own partition (``withdrawn=ERROR``):
+    with its file withdrawn there is nothing new downstream, so that partition's build is skipped."""
     failed = any(not o.passed for o in outcomes)
     warned = any(o.warnings for o in outcomes)
     summary = "\n".join(f"- {o.describe()}" for o in outcomes) or "no new file to validate"
@@ -67,7 +71,8 @@ def check_result(asset: dg.AssetKey, check_name: str, outcomes: list[SuiteOutcom
         summary = "Withdrawn (not in this build, the rest goes on):\n" + summary
     return dg.AssetCheckResult(
         asset_key=asset, check_name=check_name, passed=not failed and not warned,
-        severity=dg.AssetCheckSeverity.WARN, metadata={"summary": dg.MetadataValue.md(summary)})
+        severity=withdrawn if failed else dg.AssetCheckSeverity.WARN,
+        metadata={"summary": dg.MetadataValue.md(summary)})
 
 
 def _rejections_check(asset: dg.AssetKey, results: list[IngestResult]) -> dg.AssetCheckResult:
@@ -102,7 +107,8 @@ def ods_cooperatives(context: dg.AssetExecutionContext, warehouse: WarehouseReso
     admissions += _admit_all(context, warehouse, "ods", refused) if refused else []  # registered, never opened
     results = [a.result for a in admissions]
     yield dg.MaterializeResult(metadata=_metadata(warehouse, results, "ods_cooperatives"))
-    yield check_result(ODS_KEY, "ods_snapshot_expectations", [o for a in admissions for o in a.outcomes])
+    yield check_result(ODS_KEY, "ods_snapshot_expectations", [o for a in admissions for o in a.outcomes],
+                       withdrawn=dg.AssetCheckSeverity.ERROR)
     yield _rejections_check(ODS_KEY, results)
 
 

@@ -4,66 +4,58 @@
 ``admit_file``: the file lands as PENDING (invisible to dbt and to every check), its blocking suites run on it,
 and then it is either admitted (current; for ODS it replaces the snapshot's previous file in one transaction)
 or withdrawn (rows deleted, registry says why, file archived, not retried until its content changes).
+
+The suites are the quality layer's (``expectations.file_suites``): the caller hands the gate a ``FileJudge``, so
+landing, judging and admitting one file are one module's work and ingestion imports no quality framework.
 """
 
 from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 import duckdb
 
-from expectations import checks, gx_loader, history
-from expectations.runner import ExpectationOutcome, SuiteOutcome, data_docs_batch
-from expectations.suites import ERROR
-from ingestion import landing, privacy, registry
+from ingestion import landing, registry
 from ingestion.api import IngestResult, file_sha256, ingest_file, snapshot_date_from_name
 from ingestion.corrections import WorkbookRefused, read_workbook
-from warehouse.paths import KoperasiPaths
 
-Suite = Callable[[duckdb.DuckDBPyConnection, Path, IngestResult], SuiteOutcome]
-
-
-def _ods(con, quality: Path, r: IngestResult) -> SuiteOutcome:
-    return checks.ods_snapshot(con, quality, r.sha256, date.fromisoformat(r.snapshot_date))
+if TYPE_CHECKING:
+    from warehouse.paths import KoperasiPaths
 
 
-def _ods_correction(con, quality: Path, r: IngestResult) -> SuiteOutcome:
-    """A correction is judged by the snapshot it would make (its few rows alone say nothing of the snapshot);
-    its own share of rows still wrong is not a reason to refuse the rows that are fixed."""
-    return checks.ods_snapshot(con, quality, r.sha256, date.fromisoformat(r.snapshot_date), correction=True)
+class Outcome(Protocol):
+    """One suite's result on one file."""
+
+    suite: str
+
+    @property
+    def passed(self) -> bool: ...
+
+    def describe(self) -> str: ...
 
 
-def _ods_accounting(con, quality: Path, r: IngestResult) -> SuiteOutcome:
-    return checks.file_accounting(con, quality, [r.sha256])
+Suite = Callable[[duckdb.DuckDBPyConnection, Path, IngestResult], Outcome]
 
 
-def _quarantine_privacy(con, quality: Path, r: IngestResult) -> SuiteOutcome:
-    """No personal value in what an OPD list left in the quarantine (the privacy rule is the first defence).
-    A registry list keeps its cooperatives' registry numbers, 16 digits that can look like a KTP NIK: there the
-    KTP pattern is not applied (a KTP column of a registry list is masked by the rule: no mapping knows it)."""
-    kinds = None if r.table_kind == "members" else tuple(k for k in privacy.PATTERNS if k != "ktp_nik")
-    rows = con.execute("SELECT source_row, message, record FROM raw.quarantine WHERE sha256 = ?", [r.sha256]).fetchall()
-    found = privacy.scan([(f"{r.file} row {row} {part}", text) for row, message, record in rows
-                          for part, text in (("reason", message), ("record", record))], kinds=kinds)
-    observed = "; ".join(sorted({f.describe() for f in found}))[:200] or "none"
-    return SuiteOutcome("quarantine_privacy", [ExpectationOutcome(
-        "expect_no_personal_values_in_quarantine", None, ERROR, not found, observed)])
+class FileJudge(Protocol):
+    """The blocking suites of a new file of a raw table, their history, and one session for a batch of files."""
 
+    def suites(self, table: str, *, correction: bool) -> list[Suite]: ...
 
-# raw table -> the blocking suites a new file of it must pass
-SUITES: dict[str, list[Suite]] = {
-    "ods_cooperatives": [_ods, _ods_accounting],
-    "bps_population": [lambda con, q, r: checks.bps_population(con, q, r.sha256),
-                       lambda con, q, r: checks.bps_totals(con, q, r.sha256)],
-    "bps_businesses": [lambda con, q, r: checks.bps_businesses(con, q, r.sha256),
-                       lambda con, q, r: checks.bps_totals(con, q, r.sha256)],
-    "opd_cooperatives": [_quarantine_privacy],
-    "opd_members": [lambda con, q, r: checks.opd_members(con, q, r.sha256), _quarantine_privacy],
-}
+    def record(self, con: duckdb.DuckDBPyConnection, outcome: Outcome, *, asset: str, partition: str | None,
+               run_id: str | None, file: str) -> None: ...
+
+    def session(self) -> AbstractContextManager: ...
+
+    def quarantine_is_the_problem(self, failed: list[Outcome]) -> bool:
+        """True when a failed suite found the quarantine itself unfit to keep (personal data in it)."""
+        ...
 
 
 def raw_table(result: IngestResult) -> str:
@@ -78,7 +70,7 @@ class Admission:
     restored | known (seen before, not retried; ``result.known_status`` says how it ended)."""
 
     result: IngestResult
-    outcomes: list[SuiteOutcome] = field(default_factory=list)
+    outcomes: list[Outcome] = field(default_factory=list)
     table: str | None = None
 
     @property
@@ -90,7 +82,7 @@ class Admission:
         return {**self.result.as_json(), "checks": [o.describe() for o in self.outcomes]}
 
 
-def admit_file(con: duckdb.DuckDBPyConnection, path: Path, source: str, paths: KoperasiPaths, *,
+def admit_file(con: duckdb.DuckDBPyConnection, path: Path, source: str, paths: KoperasiPaths, judge: FileJudge, *,
                snapshot_date: date | None = None, explicit: bool = False, run_id: str | None = None,
                log: Callable[[str], None] = lambda message: None, name: str | None = None,
                corrects: str | None = None, corrected_rows: list[tuple[str, int, int]] = ()) -> Admission:
@@ -105,18 +97,17 @@ def admit_file(con: duckdb.DuckDBPyConnection, path: Path, source: str, paths: K
             log(f"{result.file} rejected: {result.error}")
         return Admission(result)
     table = raw_table(result)
-    suites = [_ods_correction] if corrects else SUITES[table]
+    suites = judge.suites(table, correction=corrects is not None)
     outcomes = [suite(con, paths.quality, result) for suite in suites]
     partition = result.snapshot_date if source == "ods" else None
     for outcome in outcomes:
-        history.record(con, outcome, asset=f"raw/{table}", partition=partition, run_id=run_id,
-                       file=result.file)
+        judge.record(con, outcome, asset=f"raw/{table}", partition=partition, run_id=run_id, file=result.file)
     failed = [o for o in outcomes if not o.passed]
     if failed:
         reason = "failed quality checks: " + " | ".join(o.describe() for o in failed)
         # The quarantine stays for the steward to correct, unless it is what failed (personal data in it).
         registry.withdraw(con, result.sha256, reason,
-                         keep_quarantine=not any(o.suite == "quarantine_privacy" for o in failed))
+                         keep_quarantine=not judge.quarantine_is_the_problem(failed))
         result.status, result.error = "failed_checks", reason
         log(f"{result.file} withdrawn: {reason}")
     else:
@@ -126,14 +117,14 @@ def admit_file(con: duckdb.DuckDBPyConnection, path: Path, source: str, paths: K
 
 
 def admit_files(con: duckdb.DuckDBPyConnection, files: list[Path], source: str, paths: KoperasiPaths,
-                **kwargs) -> list[Admission]:
+                judge: FileJudge, **kwargs) -> list[Admission]:
     """Several files in order; ODS files in snapshot-date order, so each is compared with the one before."""
-    if files:
-        gx_loader.preload()  # GX is imported while the first file is read and loaded
+    if not files:
+        return []
     if source == "ods":
         files = sorted(files, key=lambda p: snapshot_date_from_name(p.name) or date.min)  # stable: else as given
-    with data_docs_batch():  # the Data Docs are rendered once for all the files
-        return [admit_file(con, path, source, paths, **kwargs) for path in files]
+    with judge.session():
+        return [admit_file(con, path, source, paths, judge, **kwargs) for path in files]
 
 
 @dataclass
@@ -167,7 +158,7 @@ def _correction_target(con: duckdb.DuckDBPyConnection, file: str) -> tuple[tuple
     return (sha, snapshot, base), None
 
 
-def admit_corrections(con: duckdb.DuckDBPyConnection, workbook: Path, paths: KoperasiPaths, *,
+def admit_corrections(con: duckdb.DuckDBPyConnection, workbook: Path, paths: KoperasiPaths, judge: FileJudge, *,
                       run_id: str | None = None) -> list[CorrectionOutcome]:
     """Merges the fixed rows of a correction workbook into their ODS snapshots, through the same gate.
 
@@ -192,7 +183,7 @@ def admit_corrections(con: duckdb.DuckDBPyConnection, workbook: Path, paths: Kop
             csv_path = Path(tmp) / f"{number}.csv"
             lines = sheet.write_csv(csv_path)
             outcome.admission = admit_file(
-                con, csv_path, "ods", paths, snapshot_date=snapshot, explicit=True, run_id=run_id,
+                con, csv_path, "ods", paths, judge, snapshot_date=snapshot, explicit=True, run_id=run_id,
                 name=f"{workbook.name} › {sheet.file}", corrects=base,
                 corrected_rows=[(corrected, row, line) for row, line in lines.items()])
             if outcome.admission.result.status == "loaded":
