@@ -40,6 +40,7 @@ def test_the_units_pass_systemd_analyze_verify(tmp_path):
         assert "@ROOT@" not in text and "@ENV_FILE@" not in text
         if unit.suffix == ".service":
             assert f"EnvironmentFile={env_file}" in text
+            assert "UMask=0077" in text, f"{unit.name}: what the service writes must be its account's only"
     analyze = debian_program("systemd-analyze", "systemd")
     result = subprocess.run([analyze, "verify", "--man=no", *sorted(p.name for p in unit_dir.iterdir())],
                             cwd=unit_dir, capture_output=True, text=True, timeout=120)
