@@ -56,7 +56,7 @@ def step_seconds(home: Path) -> dict[str, float]:
                 if step.end_time is None or step.start_time is None:
                     continue
                 key = step.step_key
-                phase = ("checks (marts)" if key in ("mart_suites", "dbt_test_results") or "check" in key
+                phase = ("checks (marts)" if key == "dbt_test_results" or "check" in key
                          else "dbt build" if "dbt" in key else "publish" if "publication" in key
                          else "ingest + checks (raw)")
                 phases[phase] = phases.get(phase, 0.0) + step.end_time - step.start_time

@@ -4,10 +4,10 @@
 from __future__ import annotations
 
 from expectations.gx_loader import gx
+from ingestion.privacy import PATTERNS
 from ingestion.regions import regions
 
 ERROR, WARNING = "error", "warning"
-NIP_LIKE = r"(?<!\d)\d{18}(?!\d)"
 
 
 def _e(expectation: str, severity: str = ERROR, **kwargs):
@@ -73,21 +73,7 @@ def opd_members(text_columns: list[str]) -> list:
     return [
         _e("ExpectColumnValuesToMatchRegex", column="member_key", regex=r"^[0-9a-f]{32}$"),
         _e("ExpectColumnValuesToBeInSet", column="employment_status", value_set=["ASN", "PPPK", "Honorer"]),
-        *[_e("ExpectColumnValuesToNotMatchRegex", column=c, regex=NIP_LIKE) for c in text_columns],
+        *[_e("ExpectColumnValuesToNotMatchRegex", column=c, regex=PATTERNS["nip"].pattern)
+          for c in text_columns],  # the NIP rule of ingestion.privacy, not a second one
         *[_e("ExpectColumnValuesToNotMatchRegex", column=c, regex=r"^[A-Z][a-z]+ [A-Z][a-z]+") for c in text_columns],
     ]
-
-
-def mart_member_reconciliation(tolerance: float) -> list:
-    return [_e("ExpectColumnValuesToBeBetween", column="abs_relative_difference", max_value=tolerance),
-            _e("ExpectColumnValuesToNotBeNull", column="mart_members")]
-
-
-def mart_health_bands() -> list:
-    return [_e("ExpectColumnDistinctValuesToBeInSet", column="health_band",
-               value_set=["Sehat", "Cukup Sehat", "Dalam Pengawasan", "Dalam Pengawasan Khusus"])]
-
-
-def mart_scenarios() -> list:
-    return [_e("ExpectColumnValuesToBeBetween", column="member_cooperatives", min_value=0),
-            _e("ExpectTableRowCountToBeBetween", min_value=1)]

@@ -15,13 +15,12 @@ import duckdb
 from ingestion import bps, landing, ods, opd, registry
 from ingestion.errors import FileRejected
 from ingestion.findings import Finding
-from ingestion.mapping import load_mapping
+from ingestion.mapping import SOURCES, load_mapping
 from ingestion.pseudonym import MissingPseudonymKey, PseudonymKey, key_mismatch_message, pseudonym_key
 from ingestion.quarantine import ParsedFile
 from ingestion.reading import read_grid
 from ingestion.utf8 import Utf8Check
 
-SOURCES = ("ods", "bps", "opd")
 _DATE_IN_NAME = re.compile(r"(?<!\d)(\d{4})-?(\d{2})-?(\d{2})(?!\d)")
 
 
@@ -160,8 +159,7 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, source: str, archive
                          snapshot_date, started, corrects)
     warnings = list(parsed.warnings)
     if key is not None and key.generated:
-        warnings.append(f"generated a new pseudonym key in {key.origin}: back it up (member lists loaded later "
-                        f"must use the same key)")
+        warnings.append(Finding("new_pseudonym_key", {"origin": str(key.origin)}))
     return IngestResult(
         name, source, sha, "landed", rows_read=landed.rows_read, rows_loaded=landed.rows_loaded,
         rows_quarantined=landed.rows_quarantined, reasons=dict(sorted(landed.reasons.items())),

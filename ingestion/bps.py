@@ -9,7 +9,7 @@ import polars as pl
 from ingestion import parsing
 from ingestion.errors import FileRejected
 from ingestion.mapping import header_key, source_settings
-from ingestion.findings import row_finding_json
+from ingestion.findings import Finding, row_finding_json
 from ingestion.quarantine import Batch, ParsedFile, record_json, row_checks, split
 from ingestion.reading import Grid
 from ingestion.regions import closest_region_names, resolve_region
@@ -75,10 +75,10 @@ def parse_bps(grid: Grid, file: str) -> ParsedFile:
     return ParsedFile(raw_table, [batch], warnings=warnings)
 
 
-def _reconcile_total_row(grid: Grid, total_rows: pl.DataFrame, good: pl.DataFrame, parts: dict) -> list[str]:
+def _reconcile_total_row(grid: Grid, total_rows: pl.DataFrame, good: pl.DataFrame, parts: dict) -> list[Finding]:
     """The table's own province row against the sum of its regions: a mismatch is reported, not loaded."""
     if total_rows.height == 0:
-        return ["the table has no province total row to reconcile against"]
+        return [Finding("no_total_row")]
     warnings = []
     row = total_rows.row(0, named=True)
     for field in [*parts, "total"]:
@@ -89,6 +89,7 @@ def _reconcile_total_row(grid: Grid, total_rows: pl.DataFrame, good: pl.DataFram
         summed = (good.get_column(f"_v_{field}").sum() if field != "total"
                   else sum(good.get_column(f"_v_{p}").sum() for p in parts))
         if reported is not None and reported != summed:
-            warnings.append(f"total_mismatch: row {row['row_number']} column '{grid.headers[int(grid.columns[field][1:])]}' "
-                            f"reports {reported:,} but the regions loaded sum to {summed:,}".replace(",", "."))
+            warnings.append(Finding("total_mismatch", {
+                "row": int(row["row_number"]), "header": grid.headers[int(grid.columns[field][1:])],
+                "reported": reported, "summed": int(summed)}))
     return warnings

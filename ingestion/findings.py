@@ -16,12 +16,13 @@ COUNT = "count"      # a row number, a byte offset, a number of columns: an int
 BOUND = "bound"      # a limit of the reader, as text written by the code ("64 MiB")
 FIELDS = "fields"    # canonical field names of a mapping (code, never file content)
 KNOWN = "known"      # headers of the file that a mapping recognises (aliases written in ingestion/mappings)
+KNOWN_ONE = "known_one"  # one such header
 SYSTEM = "system"    # text made by the platform, not read from the file (an exception's type, a key fingerprint)
 
 _KINDS = {
     "row": COUNT, "rows": COUNT, "offset": COUNT, "columns": COUNT, "limit_columns": COUNT, "unknown": COUNT,
     "found": COUNT, "bound": BOUND, "missing": FIELDS, "expected": FIELDS, "headers": KNOWN, "error_type": SYSTEM,
-    "detail": SYSTEM, "origin": SYSTEM, "what": SYSTEM,
+    "detail": SYSTEM, "origin": SYSTEM, "what": SYSTEM, "header": KNOWN_ONE, "reported": COUNT, "summed": COUNT,
 }
 
 # code -> (English, Indonesian). The English text follows the file name ("<file>: <text>").
@@ -67,6 +68,15 @@ TEXTS: dict[str, tuple[str, str]] = {
     "unexpected": ("could not be read: unexpected {error_type} while reading it",
                    "berkas tidak dapat dibaca karena galat tak terduga ({error_type}); hubungi tim data"),
     "unreadable_file": ("cannot be opened ({error_type})", "berkas tidak dapat dibuka ({error_type})"),
+    # Warnings: the file is loaded, but something about it as a whole needs a look.
+    "total_mismatch": ("the total row (row {row}) column '{header}' reports {reported} but the regions loaded sum "
+                       "to {summed}",
+                       "baris Jumlah (baris {row}) kolom '{header}' berisi {reported}, padahal wilayah yang dimuat "
+                       "berjumlah {summed}"),
+    "no_total_row": ("the table has no province total row to reconcile against",
+                     "tabel tidak punya baris Jumlah provinsi untuk dicocokkan"),
+    "new_pseudonym_key": ("generated a new pseudonym key in {origin}: back it up (member lists loaded later must use "
+                          "the same key)", "kunci samaran anggota baru dibuat: tim data perlu mencadangkannya"),
 }
 
 
@@ -78,14 +88,19 @@ def _check(name: str, value: object) -> object:
         raise TypeError(f"finding parameter {name!r} must be an int, not {type(value).__name__}")
     if kind in (FIELDS, KNOWN) and not (isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value)):
         raise TypeError(f"finding parameter {name!r} must be a list of names")
-    if kind in (BOUND, SYSTEM) and not isinstance(value, str):
+    if kind in (BOUND, SYSTEM, KNOWN_ONE) and not isinstance(value, str):
         raise TypeError(f"finding parameter {name!r} must be text made by the code")
     return list(value) if kind in (FIELDS, KNOWN) else value
 
 
-def _shown(value: object) -> str:
+_FIGURES = {"reported", "summed"}  # figures of a table, written as the office writes numbers (1.234.567)
+
+
+def _shown(name: str, value: object) -> str:
     if isinstance(value, list):
         return ", ".join(value) if value else "-"
+    if name in _FIGURES:
+        return f"{value:,}".replace(",", ".")
     return str(value)
 
 
@@ -102,22 +117,31 @@ class Finding:
         object.__setattr__(self, "params", {k: _check(k, v) for k, v in self.params.items()})
 
     def english(self) -> str:
-        return TEXTS[self.code][0].format(**{k: _shown(v) for k, v in self.params.items()})
+        return TEXTS[self.code][0].format(**{k: _shown(k, v) for k, v in self.params.items()})
 
     def indonesian(self) -> str:
-        return TEXTS[self.code][1].format(**{k: _shown(v) for k, v in self.params.items()})
+        return TEXTS[self.code][1].format(**{k: _shown(k, v) for k, v in self.params.items()})
+
+    def as_dict(self) -> dict:
+        return {"code": self.code, "params": self.params}
 
     def to_json(self) -> str:
-        return json.dumps({"code": self.code, "params": self.params}, sort_keys=True)
+        return json.dumps(self.as_dict(), sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data: object) -> Finding | None:
+        try:
+            return cls(data["code"], data.get("params") or {})
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None
 
     @classmethod
     def from_json(cls, text: str | None) -> Finding | None:
         if not text:
             return None
         try:
-            data = json.loads(text)
-            return cls(data["code"], data.get("params") or {})
-        except (ValueError, KeyError, TypeError):
+            return cls.from_dict(json.loads(text))
+        except ValueError:
             return None
 
 

@@ -23,7 +23,7 @@ import pyarrow as pa
 from ingestion.errors import DatabaseBusy
 from ingestion.private_files import copy_private
 from ingestion.raw_schema import DATA_TABLES, RAW_TABLES
-from ingestion.registry import PENDING, current_ods_rows, record_file
+from ingestion.registry import PENDING, current_views, record_file
 from ingestion.quarantine import EMPTY_QUARANTINE, Batch, LateFindings, ParsedFile, with_messages
 
 def connect(database: Path, wait_seconds: float | None = None) -> duckdb.DuckDBPyConnection:
@@ -62,13 +62,13 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("ALTER TABLE raw.ingested_files ADD COLUMN IF NOT EXISTS finding JSON")
     # Why a row is quarantined: its row findings (ingestion.findings.ROW_TEXTS), ``message`` is their English.
     con.execute("ALTER TABLE raw.quarantine ADD COLUMN IF NOT EXISTS findings JSON")
-    # The view is created once and replaced when the rule changes (its comment is the rule's fingerprint).
-    rule = current_ods_rows()
-    fingerprint = hashlib.sha256(rule.encode()).hexdigest()
-    if con.execute("SELECT count(*) FROM duckdb_views() WHERE schema_name = 'raw' AND view_name = "
-                   "'current_ods_cooperatives' AND comment = ?", [fingerprint]).fetchall()[0][0] == 0:
-        con.execute(f"CREATE OR REPLACE VIEW raw.current_ods_cooperatives AS {rule}")
-        con.execute(f"COMMENT ON VIEW raw.current_ods_cooperatives IS '{fingerprint}'")
+    # Each view is created once and replaced when its rule changes (its comment is the rule's fingerprint).
+    for view, rule in current_views().items():
+        fingerprint = hashlib.sha256(rule.encode()).hexdigest()
+        if con.execute("SELECT count(*) FROM duckdb_views() WHERE schema_name = 'raw' AND view_name = ? "
+                       "AND comment = ?", [view, fingerprint]).fetchall()[0][0] == 0:
+            con.execute(f"CREATE OR REPLACE VIEW raw.{view} AS {rule}")
+            con.execute(f"COMMENT ON VIEW raw.{view} IS '{fingerprint}'")
 
 
 def stored_key_fingerprint(con: duckdb.DuckDBPyConnection) -> str | None:

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 import yaml
+
+from ingestion.file_cache import while_unchanged
+
+# The sources the warehouse reads, one mapping file each (ingestion/mappings/<source>.yaml) and one inbox folder.
+SOURCES = ("ods", "bps", "opd")
 
 MAPPINGS_DIR = Path(__file__).resolve().parent / "mappings"
 _NON_WORD = re.compile(r"[^0-9a-z]+")
@@ -59,15 +63,19 @@ def _table(name: str, spec: dict, values: dict) -> TableMapping:
     return TableMapping(name, fields, value_map)
 
 
-@lru_cache(maxsize=None)
+def _mapping_file(source: str) -> Path:
+    return MAPPINGS_DIR / f"{source}.yaml"
+
+
+@while_unchanged(_mapping_file)
 def load_mapping(source: str) -> dict[str, TableMapping]:
     """Table name -> mapping. ODS has one table ('registry'); BPS and OPD have several kinds of file."""
-    raw = yaml.safe_load((MAPPINGS_DIR / f"{source}.yaml").read_text(encoding="utf-8"))
+    raw = yaml.safe_load(_mapping_file(source).read_text(encoding="utf-8"))
     if "tables" in raw:
         return {name: _table(name, spec, raw.get("values")) for name, spec in raw["tables"].items()}
     return {"registry": _table("registry", raw, raw.get("values"))}
 
 
-@lru_cache(maxsize=None)
+@while_unchanged(_mapping_file)
 def source_settings(source: str) -> dict:
-    return yaml.safe_load((MAPPINGS_DIR / f"{source}.yaml").read_text(encoding="utf-8"))
+    return yaml.safe_load(_mapping_file(source).read_text(encoding="utf-8"))

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from ingestion.findings import english_rows
+from ingestion.findings import Finding, english_rows
 from ingestion.parsing import row_finding
 from ingestion.privacy import MASK, shown_columns
 from ingestion.reading import Grid, RowBatch
@@ -43,7 +43,7 @@ class ParsedFile:
 
     table: str
     batches: Iterable[Batch]
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Finding] = field(default_factory=list)
     snapshot_date: object = None
     late: Callable[[], LateFindings | None] | None = None
 

@@ -10,8 +10,9 @@ import csv
 import difflib
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
+
+from ingestion.file_cache import while_unchanged
 
 REGIONS_CSV = Path(__file__).resolve().parent.parent / "dbt_project" / "seeds" / "seed_regions.csv"
 
@@ -44,7 +45,11 @@ def region_key(text: str) -> str:
     return _ALIASES.get(key, key)
 
 
-@lru_cache(maxsize=1)
+def _seed() -> Path:
+    return REGIONS_CSV
+
+
+@while_unchanged(_seed, maxsize=1)
 def regions() -> tuple[Region, ...]:
     with REGIONS_CSV.open(encoding="utf-8") as f:
         return tuple(
@@ -61,7 +66,7 @@ def regions() -> tuple[Region, ...]:
         )
 
 
-@lru_cache(maxsize=1)
+@while_unchanged(_seed, maxsize=1)
 def _lookup() -> dict[str, str]:
     table: dict[str, str] = {}
     for r in regions():
@@ -70,7 +75,7 @@ def _lookup() -> dict[str, str]:
     return table
 
 
-@lru_cache(maxsize=1)
+@while_unchanged(_seed, maxsize=1)
 def _codes() -> dict[str, str]:
     """BPS codes ('1275') and Kemendagri codes ('12.71'): two numberings, so matched exactly, never by key."""
     return {code: r.code for r in regions() for code in (r.code, r.kemendagri_code)}

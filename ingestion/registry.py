@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 
 import duckdb
 
+from ingestion.findings import Finding
 from ingestion.raw_schema import DATA_TABLES
 
 PENDING = "pending"          # landed, its blocking checks not passed yet: invisible downstream
@@ -30,10 +31,10 @@ def current_ods_rows(candidate: str | None = None) -> str:
     registry number: a corrected row replaces the file's row of the same number (the newest correction
     wins) or adds one (a row that was quarantined). A correction never removes a row it does not carry,
     and a correction of a file that is no longer current (replaced by a re-export) no longer applies."""
-    admitted = f"status = '{LOADED}'" + (f" OR sha256 = '{candidate}'" if candidate else "")
     return f"""
         WITH files AS (
-            SELECT DISTINCT sha256, corrects FROM raw.ingested_files WHERE source = 'ods' AND ({admitted})),
+            SELECT DISTINCT sha256, corrects FROM raw.ingested_files
+            WHERE source = 'ods' AND sha256 IN ({current_files(candidate)})),
         corrections AS (
             SELECT r.* FROM raw.ods_cooperatives AS r
             JOIN files AS f ON f.sha256 = r._source_sha256
@@ -46,6 +47,50 @@ def current_ods_rows(candidate: str | None = None) -> str:
                           WHERE c.snapshot_date = r.snapshot_date AND c.cooperative_nik = r.cooperative_nik)
         UNION ALL
         SELECT * FROM corrections"""
+
+
+def current_files(candidate: str | None = None) -> str:
+    """The files the warehouse is built from: admitted by the gate (``LOADED``); with ``candidate``, as if that
+    file were admitted too (what the gate checks before it admits it)."""
+    return f"SELECT sha256 FROM raw.ingested_files WHERE status = '{LOADED}'" + (
+        f" OR sha256 = '{candidate}'" if candidate else "")
+
+
+# The current rows of the BPS and OPD tables: the current files' rows, the latest load of each key. The rule of
+# each table is written once, here: dbt staging reads it through the views raw.current_<table>, the gate through
+# ``current_rows(table, candidate)``.
+LATEST_BY = {
+    "bps_population": ("region_code, year, sex", "_ingested_at DESC"),
+    "bps_businesses": ("region_code, year, scale", "_ingested_at DESC"),
+    "opd_cooperatives": ("opd_code", "list_date DESC, _ingested_at DESC"),
+}
+
+
+def current_rows(table: str, candidate: str | None = None) -> str:
+    if table == "opd_members":
+        return current_member_lists(candidate)
+    partition_by, order_by = LATEST_BY[table]
+    return f"""
+        SELECT * FROM raw.{table} WHERE _source_sha256 IN ({current_files(candidate)})
+        QUALIFY row_number() OVER (PARTITION BY {partition_by} ORDER BY {order_by}) = 1"""
+
+
+def current_member_lists(candidate: str | None = None) -> str:
+    """Every row of the latest member list of each cooperative (a list replaces the earlier one as a whole)."""
+    return f"""
+        WITH lists AS (
+            SELECT cooperative_nik, _source_sha256 FROM raw.opd_members
+            WHERE _source_sha256 IN ({current_files(candidate)})
+            GROUP BY cooperative_nik, _source_sha256
+            QUALIFY row_number() OVER (PARTITION BY cooperative_nik
+                                       ORDER BY max(list_date) DESC, max(_ingested_at) DESC) = 1)
+        SELECT m.* FROM raw.opd_members AS m JOIN lists AS l USING (cooperative_nik, _source_sha256)"""
+
+
+def current_views() -> dict[str, str]:
+    """View name -> its rule: what dbt staging reads (sources ``raw.current_*``), never the tables directly."""
+    return {"current_files": current_files(), "current_ods_cooperatives": current_ods_rows(),
+            **{f"current_{table}": current_rows(table) for table in (*LATEST_BY, "opd_members")}}
 
 
 def open_quarantine() -> str:
@@ -123,14 +168,14 @@ def _now() -> datetime:
 
 def record_file(con: duckdb.DuckDBPyConnection, *, sha256: str, source: str, file: str, archived_as: str | None,
                 table_kind: str | None, snapshot_date, status: str, rows_read: int | None, rows_loaded: int | None,
-                rows_quarantined: int | None, rows_skipped: int | None, warnings: list[str], error: str | None,
+                rows_quarantined: int | None, rows_skipped: int | None, warnings: list[Finding], error: str | None,
                 started_at: datetime, corrects: str | None = None, finding: str | None = None) -> None:
     con.execute(
         "INSERT INTO raw.ingested_files (sha256, source, file, archived_as, table_kind, snapshot_date, status, "
         "rows_read, rows_loaded, rows_quarantined, rows_skipped, warnings, error, started_at, finished_at, corrects, "
         "finding) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [sha256, source, file, archived_as, table_kind, snapshot_date, status, rows_read, rows_loaded,
-         rows_quarantined, rows_skipped, json.dumps(warnings), error, started_at, _now(), corrects, finding])
+         rows_quarantined, rows_skipped, json.dumps([w.as_dict() for w in warnings]), error, started_at, _now(), corrects, finding])
 
 
 def in_transaction(con: duckdb.DuckDBPyConnection, statements: Callable[[], None]) -> None:

@@ -12,7 +12,8 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from warehouse.paths import SOURCES, get_paths
+from ingestion.mapping import SOURCES
+from warehouse.paths import get_paths
 
 def _sample(args: argparse.Namespace) -> int:
     from ingestion.samples import SampleSpec, generate_samples
@@ -62,7 +63,7 @@ def _ingest(args: argparse.Namespace) -> int:
             for reason, count in r.reasons.items():
                 print(f"    {reason}: {count}")
             for warning in r.warnings:
-                print(f"    warning: {warning}")
+                print(f"    warning: {warning.english()}")
             if r.status == "restored":
                 print("    this file is the current file of its snapshot again (run 'koperasi run' to rebuild)")
             if r.error:

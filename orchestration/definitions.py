@@ -5,7 +5,7 @@ import dagster as dg
 from orchestration.assets.dbt import koperasi_dbt
 from orchestration.assets.ingestion import bps_inbox, ods_cooperatives, opd_inbox
 from orchestration.assets.publish import publication
-from orchestration.checks import mart_suites, ods_freshness_check
+from orchestration.checks import ods_freshness_check
 from orchestration.dbt_checks import dbt_test_checks
 from orchestration.jobs import ods_ingest_job, ods_snapshot_job, refresh_job
 from orchestration.dbt_project import DBT_PROJECT, dbt_cli
@@ -15,7 +15,7 @@ from orchestration.sensors import daily_refresh_schedule, inbox_sensor
 
 defs = dg.Definitions(
     assets=[ods_cooperatives, bps_inbox, opd_inbox, koperasi_dbt, publication],
-    asset_checks=[mart_suites, ods_freshness_check, dbt_test_checks(prepared_manifest())],
+    asset_checks=[ods_freshness_check, dbt_test_checks(prepared_manifest())],
     jobs=[ods_snapshot_job, ods_ingest_job, refresh_job],
     sensors=[inbox_sensor],
     schedules=[daily_refresh_schedule],

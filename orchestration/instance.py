@@ -6,28 +6,12 @@ import os
 
 import dagster as dg
 
+from orchestration.instance_config import write_instance_config
 from warehouse.paths import KoperasiPaths
-
-DAGSTER_YAML = """\
-# Written by koperasi: one run at a time and one step at a time in the build-database pool,
-# because DuckDB allows a single read-write process.
-telemetry:
-  enabled: false
-nux:
-  enabled: false  # no onboarding pop-up over the first page
-concurrency:
-  runs:
-    max_concurrent_runs: 1
-  pools:
-    default_limit: 1
-"""
 
 
 def prepare_dagster_home(paths: KoperasiPaths) -> None:
-    paths.dagster_home.mkdir(parents=True, exist_ok=True)
-    config = paths.dagster_home / "dagster.yaml"
-    if not config.exists() or config.read_text(encoding="utf-8") != DAGSTER_YAML:  # ours: kept current
-        config.write_text(DAGSTER_YAML, encoding="utf-8")
+    write_instance_config(paths.dagster_home, service=False)
     os.environ["DAGSTER_HOME"] = str(paths.dagster_home)
 
 

@@ -8,7 +8,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from warehouse.paths import SOURCES, KoperasiPaths
+from ingestion.mapping import SOURCES
+from warehouse.paths import KoperasiPaths
 
 
 # Exit statuses of `koperasi run` (and `koperasi ingest`).
@@ -37,33 +38,6 @@ class RunOutcome:
         return EXIT_PUBLISHED_WITH_WITHDRAWN if self.withdrawn_files else EXIT_OK
 
 
-def _failed_checks(result) -> list[str]:
-    failed = []
-    for event in result.all_events:
-        if event.event_type_value == "ASSET_CHECK_EVALUATION":
-            evaluation = event.event_specific_data
-            if not evaluation.passed and evaluation.severity.value == "ERROR":
-                failed.append(f"check {evaluation.asset_key.to_user_string()}:{evaluation.check_name} failed")
-    return failed
-
-
-def _failed_steps(result, *, but_failed_checks: bool = False) -> list[str]:
-    """Failed steps with their own error; ``but_failed_checks``: not those failed only by a blocking check."""
-    failures = []
-    for event in result.all_events:
-        if event.event_type_value == "STEP_FAILURE":
-            error = event.event_specific_data.error
-            chain = [error]
-            while chain[-1].cause is not None:
-                chain.append(chain[-1].cause)
-            if but_failed_checks and any(e.cls_name == "DagsterAssetCheckFailedError" for e in chain):
-                continue
-            while error.cause is not None:  # the user code's own error, not Dagster's wrapper
-                error = error.cause
-            failures.append(f"step {event.step_key} failed: {error.message.strip().splitlines()[0][:300]}")
-    return failures
-
-
 # In-process runs keep Dagster's console quiet: the summary names every failed step, check and withdrawn file
 # (a withdrawn file fails the ODS step by design); stack traces stay in the UI and the event log.
 SILENT = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
@@ -86,6 +60,7 @@ def execute(paths: KoperasiPaths) -> RunOutcome:
 def _execute_locked(paths: KoperasiPaths) -> RunOutcome:
     from ingestion.api import inbox_files, pending_snapshot_dates, snapshot_date_from_name
     from orchestration.instance import local_instance, recover_interrupted_runs
+    from orchestration.run_events import failed_checks, failed_steps
 
     outcome = RunOutcome()
     start = time.perf_counter()
@@ -121,13 +96,13 @@ def _execute_locked(paths: KoperasiPaths) -> RunOutcome:
             tags={"dagster/asset_partition_range_start": span[0], "dagster/asset_partition_range_end": span[-1]})
         outcome.phases.append((f"ingest + check ODS {pending[0]}..{pending[-1]}", time.perf_counter() - t))
         # A file that fails its checks is withdrawn (listed below), not a failure of the run: the rest goes on.
-        outcome.failures += _failed_steps(result, but_failed_checks=True)
+        outcome.failures += failed_steps(result.all_events, but_failed_checks=True)
     if not outcome.failures:
         t = time.perf_counter()
         result = defs.resolve_job_def("refresh_job").execute_in_process(instance=instance, raise_on_error=False,
                                                                            run_config=SILENT)
         outcome.phases.append(("ingest BPS/OPD, dbt build, checks, publish", time.perf_counter() - t))
-        outcome.failures += _failed_steps(result) + _failed_checks(result)
+        outcome.failures += failed_steps(result.all_events) + failed_checks(result.all_events)
         if not result.success and not outcome.failures:
             outcome.failures.append(f"run {result.run_id} did not succeed")
         outcome.published = any(e.asset_key.to_user_string() == "serving/publication"

@@ -21,13 +21,13 @@ import dagster as dg
 import duckdb
 
 from ingestion.api import file_sha256, inbox_files, snapshot_date_from_name
+from ingestion.mapping import SOURCES
 from ingestion.registry import done_files
 from orchestration.assets.ingestion import ODS_PARTITIONS
 from orchestration.dbt_project import DBT_TESTS_TAG
 from orchestration.jobs import ods_snapshot_job, refresh_job
 from orchestration.resources import WarehouseResource
 from warehouse.lock import PipelineBusy, pipeline_lock
-from warehouse.paths import SOURCES
 
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 

@@ -20,30 +20,10 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from orchestration.instance_config import write_instance_config
 from warehouse import postgres_server as pg
 from warehouse.paths import KoperasiPaths
 
-SERVICE_YAML = """\
-# Written by `koperasi serve`: the instance lives in PostgreSQL (KOPERASI_DAGSTER_POSTGRES_URL, set by serve;
-# the password is never written here). One run at a time, one step at a time in the build-database pool:
-# DuckDB allows a single read-write process.
-telemetry:
-  enabled: false
-nux:
-  enabled: false
-storage:
-  postgres:
-    postgres_url:
-      env: KOPERASI_DAGSTER_POSTGRES_URL
-run_coordinator:  # runs wait in a queue; the daemon starts them one at a time
-  module: dagster.core.run_coordinator
-  class: QueuedRunCoordinator
-concurrency:
-  runs:
-    max_concurrent_runs: 1
-  pools:
-    default_limit: 1
-"""
 DAGSTER_DATABASE = "dagster"
 SERVICE_MARK = "KOPERASI_SERVICE_ID"  # inherited by every process the service starts: how stop finds them all
 
@@ -82,10 +62,7 @@ def prepare(paths: KoperasiPaths, *, host: str, port: int) -> ServiceConfig:
         pg.ensure_database(url, DAGSTER_DATABASE)
         dagster_url = pg.login_url(url, database=DAGSTER_DATABASE)
     home = service_home(paths)
-    home.mkdir(parents=True, exist_ok=True)
-    config = home / "dagster.yaml"
-    if not config.exists() or config.read_text(encoding="utf-8") != SERVICE_YAML:
-        config.write_text(SERVICE_YAML, encoding="utf-8")
+    write_instance_config(home, service=True)
     return ServiceConfig(home, url, dagster_url, bi_url(url, bi_password(paths.home)), f"http://{host}:{port}", local)
 
 

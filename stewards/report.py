@@ -105,9 +105,6 @@ def _build_finding(result: builds.CheckResult) -> Finding:
             advice = ("periksa baris di atas di berkas sumbernya; perbaiki dengan ekspor ulang atau lembar koreksi, "
                       "lalu jalankan koperasi run" if rows else "hubungi tim data")
         return Finding(problem, rows, advice, result.blocking)
-    if result.kind == "gx_mart":
-        return Finding(f"Pemeriksaan {texts.model(result.name)} gagal: {result.detail or ''}", rows,
-                       "hubungi tim data", result.blocking)
     if result.kind == "required":
         return Finding(f"Pemeriksaan wajib tidak berjalan: {result.name}", rows, "jalankan lagi: koperasi run")
     return Finding(f"Langkah gagal: {result.name}" + (f" ({result.detail})" if result.detail else ""), rows,

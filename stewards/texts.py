@@ -66,14 +66,10 @@ def rejection(finding_json: str | None) -> str:
     return findings.indonesian(finding_json) or "berkas tidak dapat dibaca (lihat pesan teknis)"
 
 
-def file_warning(warning: str) -> str:
-    """A file-level warning of the parser (BPS tables' own total rows), in Indonesian."""
-    match = re.match(r"total_mismatch: row (?P<r>\d+) column '(?P<c>[^']*)' reports (?P<v>\S+) but the regions loaded "
-                     r"sum to (?P<s>\S+)", warning)
-    if match:
-        return (f"baris Jumlah (baris {match['r']}) kolom '{match['c']}' berisi {match['v']}, padahal wilayah yang "
-                f"dimuat berjumlah {match['s']}")
-    return warning
+def file_warning(warning: object) -> str:
+    """A file-level warning of the parser (e.g. a BPS table's own total row), in Indonesian, from its finding."""
+    finding = findings.Finding.from_dict(warning)
+    return finding.indonesian() if finding else "peringatan berkas (lihat pesan teknis)"
 
 
 def number(value) -> str:

@@ -54,19 +54,41 @@ def con(tmp_path):
     connection.close()
 
 
-@pytest.fixture(scope="module")
-def built_home(tmp_path_factory, sample_inbox):
-    """A KOPERASI_HOME with the scale-1 sample, built once per module by the real pipeline (`koperasi run`)."""
+@pytest.fixture(scope="session")
+def province_build(tmp_path_factory, sample_inbox):
+    """The scale-1 sample built once per session by the real pipeline (`koperasi run`). Never changed: a module
+    or test that builds on it gets its own copy (``built_home``, ``own_home``)."""
     from orchestration.run import execute
     from warehouse.paths import KoperasiPaths
 
-    mp = pytest.MonkeyPatch()
-    root = tmp_path_factory.mktemp("built") / "home"
+    root = tmp_path_factory.mktemp("province") / "home"
     shutil.copytree(sample_inbox, root / "inbox")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("KOPERASI_HOME", str(root))
+        mp.setenv("KOPERASI_PSEUDONYM_KEY", TEST_PSEUDONYM_KEY)
+        outcome = execute(KoperasiPaths(root))
+    assert outcome.ok, outcome.failures
+    return root, outcome
+
+
+def _copy_of_build(province_build, root: Path, mp: pytest.MonkeyPatch):
+    from warehouse.paths import KoperasiPaths
+
+    source, outcome = province_build
+    shutil.copytree(source, root, symlinks=True)  # exports/current is a relative link into exports/versions
     mp.setenv("KOPERASI_HOME", str(root))
     mp.setenv("KOPERASI_PSEUDONYM_KEY", TEST_PSEUDONYM_KEY)
-    paths = KoperasiPaths(root)
-    outcome = execute(paths)
-    assert outcome.ok, outcome.failures
-    yield paths, outcome
-    mp.undo()
+    return KoperasiPaths(root), outcome
+
+
+@pytest.fixture(scope="module")
+def built_home(tmp_path_factory, province_build):
+    """(paths, outcome): a copy of the session's province build for one module, which may change it."""
+    with pytest.MonkeyPatch.context() as mp:
+        yield _copy_of_build(province_build, tmp_path_factory.mktemp("built") / "home", mp)
+
+
+@pytest.fixture()
+def own_home(tmp_path, province_build, monkeypatch):
+    """(paths, outcome): a copy of the province build for one test, so tests that change it are independent."""
+    return _copy_of_build(province_build, tmp_path / "home", monkeypatch)

@@ -39,7 +39,7 @@ SKIPPED = "skipped: a node it depends on failed"
 
 @dataclass(frozen=True)
 class CheckResult:
-    kind: str  # file_gate | dbt_model | dbt_seed | dbt_test | dbt_unit_test | gx_mart | step | run | required
+    kind: str  # file_gate | dbt_model | dbt_seed | dbt_test | dbt_unit_test | step | run | required
     name: str
     passed: bool
     blocking: bool = True
@@ -191,6 +191,18 @@ def latest(con: duckdb.DuckDBPyConnection) -> Verdict | None:
     return load(con, build_id) if build_id else None
 
 
+def _result_name(unique_id: str) -> str:
+    return unique_id.split(".", 2)[-1]
+
+
+def required_dbt_tests(manifest: dict) -> list[tuple[str, str]]:
+    """The dbt tests a build must have run to be published (``meta.required_for_publication`` in the test's
+    config): the reconciliations across layers, which no selection may leave out."""
+    return sorted(("dbt_test", _result_name(n["unique_id"])) for n in manifest.get("nodes", {}).values()
+                  if n.get("resource_type") == "test" and (n.get("config") or {}).get("meta", {}).get(
+                      "required_for_publication"))
+
+
 def dbt_results(run_results: dict, manifest: dict | None = None) -> list[CheckResult]:
     """Every node of a dbt invocation (run_results.json) as a check result. A model that failed (its contract
     included) or was skipped, and a test or unit test that failed, errored or was skipped, block the build;
@@ -205,7 +217,7 @@ def dbt_results(run_results: dict, manifest: dict | None = None) -> list[CheckRe
                 "snapshot": "dbt_snapshot"}.get(resource_type)
         if kind is None:  # exposures and the like: no-ops that judge nothing
             continue
-        name = unique_id.split(".", 2)[-1]
+        name = _result_name(unique_id)
         passed = status in ("success", "pass")
         blocking = status != "warn"
         detail = None if passed else SKIPPED if status == "skipped" else \

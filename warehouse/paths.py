@@ -6,8 +6,6 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-SOURCES = ("ods", "bps", "opd")
-
 
 @dataclass(frozen=True)
 class KoperasiPaths:

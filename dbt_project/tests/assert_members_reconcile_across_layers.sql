@@ -1,4 +1,4 @@
-{{ config(meta={'dagster': {'ref': {'name': 'mart_member_counts'}},
+{{ config(meta={'dagster': {'ref': {'name': 'mart_member_counts'}}, 'required_for_publication': true,
                  'steward': 'Per snapshot, jumlah koperasi dan anggota sama di data ODS, tabel fakta dan mart jumlah anggota'}) }}
 -- Per snapshot, members and cooperatives agree across staging (the snapshot's current file),
 -- fct_cooperative_snapshot and mart_member_counts. Any row returned is a mismatch.

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from ingestion.samples import vocab
+from ingestion.samples import seeds, vocab
 from ingestion.samples.defects import DefectInjector
 from ingestion.samples.formats import XlsxSheet, id_long_date
 
@@ -33,7 +33,7 @@ def member_lists(rng: random.Random, scale: float) -> list[list[Person]]:
     """One list per OPD; about 6% of people are members of two OPD cooperatives."""
     lists: list[list[Person]] = []
     sequence = 0
-    for _ in vocab.OPDS:
+    for _ in seeds.opds():
         people = []
         for _ in range(max(5, round(rng.randint(80, 320) * scale))):
             sequence += 1
@@ -58,7 +58,7 @@ def write_registry(out_dir: Path, cooperative_niks: list[str], list_date: date) 
     sheet.write([f"Keadaan: {id_long_date(list_date)}"])
     sheet.skip()
     sheet.write(["No", "Kode OPD", "Nama OPD", "Nama Koperasi", "NIK Koperasi"], bold=True)
-    for i, ((code, opd), nik) in enumerate(zip(vocab.OPDS, cooperative_niks), start=1):
+    for i, ((code, opd), nik) in enumerate(zip(seeds.opds(), cooperative_niks), start=1):
         sheet.write([i, code, opd, f"KPRI {opd} Provinsi Sumatera Utara", nik])
     sheet.skip()
     sheet.write(["Sumber: Biro Perekonomian Setda Provinsi Sumatera Utara"])
@@ -68,7 +68,7 @@ def write_registry(out_dir: Path, cooperative_niks: list[str], list_date: date) 
 
 def write_member_list(out_dir: Path, opd_index: int, cooperative_nik: str, people: list[Person], list_date: date,
                       injector: DefectInjector) -> Path:
-    code, opd = vocab.OPDS[opd_index]
+    code, opd = seeds.opds()[opd_index]
     path = out_dir / f"anggota_koperasi_{code.lower()}_{list_date:%Y%m%d}.xlsx"
     sheet = XlsxSheet(path, "Anggota")
     sheet.workbook.set_properties({"created": datetime(list_date.year, list_date.month, list_date.day)})

@@ -13,7 +13,7 @@ from datetime import date
 import numpy as np
 
 from ingestion.regions import Region, regions
-from ingestion.samples import vocab
+from ingestion.samples import seeds, vocab
 
 LATEST_COOPERATIVES = 11_917
 LATEST_MEMBERS = 900_000
@@ -204,7 +204,7 @@ class Registry:
         members = int(self.members[i]) if steps_back == 0 else max(9, round(self.members[i] * growth))
         female = round(members * self.female_share[i])
         last_rat = self.last_rat_as_of(i, on)
-        active = last_rat is not None and last_rat >= on.year - 3
+        active = last_rat is not None and last_rat >= on.year - seeds.health_parameter("active_rat_within_years")
         own = round(members * self.capital_per_member[i] * (1 if active else 0.6), -3)
         external = round(own * self.leverage[i], -3)
         assets = round((own + external) * 1.05, -3)
@@ -226,13 +226,14 @@ class Registry:
             managers=int(self.managers[i]), employees=int(self.employees[i]) if active else 0,
             own_capital=int(own), external_capital=int(external), assets=int(assets),
             business_volume=int(volume), surplus=int(surplus),
-            has_nik_certificate=bool(active and last_rat is not None and last_rat >= on.year - 1
+            has_nik_certificate=bool(active and last_rat is not None
+                                     and last_rat >= on.year - seeds.health_parameter("rat_held_within_years")
                                      and self.certificate_uptake[i]),
         )
 
     def _name(self, i: int, prefix: str, region: Region) -> str:
         if i in self.opd_cooperatives:
-            code, opd = vocab.OPDS[self.opd_cooperatives.index(i)]
+            code, opd = seeds.opds()[self.opd_cooperatives.index(i)]
             return f"KPRI {opd} Provinsi Sumatera Utara"
         word = vocab.NAME_WORDS[self.name_idx[i]]
         style = i % 10

@@ -47,16 +47,3 @@ FIRST_NAMES = ("Budi", "Siti", "Ahmad", "Dewi", "Rina", "Agus", "Sri", "Hendra",
 FAMILY_NAMES = ("Siregar", "Nasution", "Lubis", "Harahap", "Simanjuntak", "Sinaga", "Hutapea", "Tarigan",
                 "Ginting", "Sembiring", "Pane", "Situmorang", "Manurung", "Panjaitan", "Sitompul", "Daulay",
                 "Pohan", "Batubara", "Purba", "Damanik", "Saragih", "Hasibuan", "Rangkuti", "Pulungan")
-
-# The five agencies of the proposed secondary cooperative (FACTS.md) come first.
-OPDS = (
-    ("DISBUN", "Dinas Perkebunan"),
-    ("SDACKTR", "Dinas Sumber Daya Air, Cipta Karya dan Tata Ruang"),
-    ("PKP", "Dinas Perumahan dan Kawasan Permukiman"),
-    ("BMBK", "Dinas Bina Marga dan Bina Konstruksi"),
-    ("DLH", "Dinas Lingkungan Hidup"),
-    ("DISDIK", "Dinas Pendidikan"),
-    ("DINKES", "Dinas Kesehatan"),
-    ("BAPPEDA", "Badan Perencanaan Pembangunan Daerah"),
-    ("BPKAD", "Badan Pengelolaan Keuangan dan Aset Daerah"),
-)

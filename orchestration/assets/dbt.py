@@ -20,6 +20,22 @@ from warehouse.dbt_manifest import prepared_manifest, use_dbt_environment
 from warehouse.inspect import table_row_count
 
 
+@contextlib.contextmanager
+def _environment(name: str, value: str | None):
+    """``name=value`` in the environment inside the block (unchanged when value is None), as it was after it."""
+    if value is None:
+        yield
+        return
+    before = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        os.environ.pop(name, None)
+        if before is not None:
+            os.environ[name] = before
+
+
 @dbt_assets(manifest=prepared_manifest(), project=DBT_PROJECT, dagster_dbt_translator=KoperasiTranslator(),
             pool=BUILD_DB_POOL)
 def koperasi_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
@@ -28,14 +44,15 @@ def koperasi_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehou
     # cache survives between runs instead of a full parse each time.
     target = warehouse.paths.dbt_target
     use_dbt_environment(warehouse.paths)
-    if context.run.tags.get(DBT_TESTS_TAG):  # the nightly schedule: every row, not only the rebuilt snapshots
-        os.environ["KOPERASI_DBT_TESTS"] = context.run.tags[DBT_TESTS_TAG]
     with warehouse.writing(f"Dagster run {context.run.run_id[:8]} (dbt build)", context.log.info):
         with warehouse.build_connection() as con:
             builds.start(con, context.run.run_id)
         (target / "run_results.json").unlink(missing_ok=True)  # a stale file would judge this build
         # Events are collected first: dbt holds the DuckDB file until it exits; row counts are read afterwards.
-        invocation = dbt.cli(["build"], context=context, target_path=target, raise_on_error=False)
+        # The nightly schedule's tag tests every row, not only the rebuilt snapshots: for this invocation only
+        # (dagster-dbt copies the environment when the invocation starts), never for a later run in this process.
+        with _environment("KOPERASI_DBT_TESTS", context.run.tags.get(DBT_TESTS_TAG)):
+            invocation = dbt.cli(["build"], context=context, target_path=target, raise_on_error=False)
         started = time.perf_counter()
         # dagster-dbt echoes every dbt log line to stdout; the CLI keeps its own output short (dbt.log has it all).
         quiet = os.environ.get("KOPERASI_QUIET_DBT") == "1"

@@ -3,36 +3,42 @@
 Dagster's own skipping after failed blocking checks has open bugs, so this asset verifies the run's
 events itself before it swaps the serving file."""
 
+import functools
+import json
+
 import dagster as dg
 
-from orchestration.checks import MART_SUITES
 from orchestration.labels import steward_labels
 from orchestration.resources import BUILD_DB_POOL, WarehouseResource
+from orchestration.run_events import failed_checks, failed_steps, materialized
 from warehouse import builds
+from warehouse.dbt_manifest import prepared_manifest
 from warehouse.publish import PublishRefused, publish_build
 
 SERVED = [dg.AssetKey(["marts", name]) for name in (
     "dim_region", "dim_cooperative", "fct_cooperative_snapshot", "mart_member_counts", "mart_cooperative_health",
     "mart_health_by_region", "mart_consolidation_scenario", "mart_umkm_coverage")]
 
-# A build is published only if these ran in it (a check that never ran passes nothing).
-REQUIRED_CHECKS = [("gx_mart", mart) for mart in MART_SUITES]
+
+@functools.cache
+def required_checks() -> list[tuple[str, str]]:
+    """A build is published only if these ran in it (a check that never ran passes nothing)."""
+    return builds.required_dbt_tests(json.loads(prepared_manifest().read_text()))
 
 
-def _run_events(context, event_type: dg.DagsterEventType):
-    records = context.instance.get_records_for_run(context.run.run_id, of_type=event_type, limit=100_000).records
+def _run_events(context) -> list[dg.DagsterEvent]:
+    records = []
+    for event_type in (dg.DagsterEventType.ASSET_CHECK_EVALUATION, dg.DagsterEventType.STEP_FAILURE,
+                       dg.DagsterEventType.ASSET_MATERIALIZATION):
+        records += context.instance.get_records_for_run(context.run.run_id, of_type=event_type, limit=100_000).records
     return [r.event_log_entry.dagster_event for r in records if r.event_log_entry.dagster_event]
 
 
 def blocking_failures(context) -> list[str]:
     """Failed error-severity checks, failed steps and unbuilt marts of this run: any one stops publishing."""
-    problems = []
-    for event in _run_events(context, dg.DagsterEventType.ASSET_CHECK_EVALUATION):
-        evaluation = event.event_specific_data
-        if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR:
-            problems.append(f"check {evaluation.asset_key.to_user_string()}:{evaluation.check_name} failed")
-    problems += [f"step {e.step_key} failed" for e in _run_events(context, dg.DagsterEventType.STEP_FAILURE)]
-    built = {e.asset_key for e in _run_events(context, dg.DagsterEventType.ASSET_MATERIALIZATION)}
+    events = _run_events(context)
+    problems = failed_checks(events) + failed_steps(events)
+    built = materialized(events)
     # Every mart, not only the selected ones: a mart left from an earlier build was not tested on this one's data.
     problems += [f"{key.to_user_string()} was not built in this run" for key in SERVED if key not in built]
     return problems
@@ -49,7 +55,7 @@ def publication(context: dg.AssetExecutionContext, warehouse: WarehouseResource)
             if latest != context.run.run_id:
                 raise dg.Failure(description=f"publish refused: this run built no marts, or a later build "
                                              f"({latest}) replaced them; publish that build with 'koperasi publish'")
-            verdict = builds.finish(con, context.run.run_id, problems, required=REQUIRED_CHECKS)
+            verdict = builds.finish(con, context.run.run_id, problems, required=required_checks())
         try:
             result = publish_build(warehouse.paths, verdict, run_id=context.run.run_id, labels=steward_labels())
         except PublishRefused as refused:

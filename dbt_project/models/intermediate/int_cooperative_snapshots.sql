@@ -55,7 +55,7 @@ select
     s.*,
     h.members_total as members_previous_snapshot,
     coalesce(s.last_rat_year >= year(s.snapshot_date) - p.active_rat_within_years, false) as is_active,
-    coalesce(s.last_rat_year >= year(s.snapshot_date) - 1, false) as rat_held_last_year,
+    coalesce(s.last_rat_year >= year(s.snapshot_date) - p.rat_held_within_years, false) as rat_held_last_year,
     p.parameters_fingerprint,
     {{ build_timestamp() }} as built_at
 from rows_to_build as s

@@ -14,5 +14,6 @@ select
     max(case when parameter = 'band_cukup_sehat_min' then value end)::double as band_cukup_sehat_min,
     max(case when parameter = 'band_dalam_pengawasan_min' then value end)::double as band_dalam_pengawasan_min,
     max(case when parameter = 'active_rat_within_years' then value end)::integer as active_rat_within_years,
+    max(case when parameter = 'rat_held_within_years' then value end)::integer as rat_held_within_years,
     (select parameters_fingerprint from fingerprint) as parameters_fingerprint
 from {{ ref('seed_health_parameters') }}

@@ -1,5 +1,3 @@
--- Latest load per region, census year and business scale.
+-- The current rows: the latest load per region, census year and business scale (the registry's rule).
 select region_code, year, scale, businesses, _source_file as source_file
-from {{ source('raw', 'bps_businesses') }}
-where _source_sha256 in {{ current_files() }}
-qualify row_number() over (partition by region_code, year, scale order by _ingested_at desc) = 1
+from {{ source('raw', 'current_bps_businesses') }}

@@ -1,5 +1,3 @@
--- Latest load per region, year and sex.
+-- The current rows: the latest load per region, year and sex (the registry's rule).
 select region_code, year, sex, population, _source_file as source_file
-from {{ source('raw', 'bps_population') }}
-where _source_sha256 in {{ current_files() }}
-qualify row_number() over (partition by region_code, year, sex order by _ingested_at desc) = 1
+from {{ source('raw', 'current_bps_population') }}

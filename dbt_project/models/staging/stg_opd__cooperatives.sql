@@ -1,10 +1,8 @@
--- The latest registry list: one row per OPD.
+-- The current registry list: one row per OPD, its latest listing (the registry's rule).
 select
     opd_code,
     opd_name,
     cooperative_name,
     cooperative_nik,
     list_date
-from {{ source('raw', 'opd_cooperatives') }}
-where _source_sha256 in {{ current_files() }}
-qualify row_number() over (partition by opd_code order by list_date desc, _ingested_at desc) = 1
+from {{ source('raw', 'current_opd_cooperatives') }}

@@ -6,9 +6,9 @@ import stat
 import subprocess
 from pathlib import Path
 
-from debian import debian_program
+from helpers.debian import debian_program
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 UNITS = {"koperasi-postgres.service", "koperasi-dagster-daemon.service", "koperasi-dagster-webserver.service",
          "koperasi-backup.service", "koperasi-backup.timer"}
 

@@ -183,7 +183,7 @@ def test_a_publisher_killed_during_the_load_leaves_the_previous_marts_and_is_cle
     assert schemas == {"marts", "marts_previous"}
 
 
-READER = Path(__file__).with_name("bi_reader.py")
+READER = Path(__file__).parent.parent / "helpers" / "bi_reader.py"
 
 
 def test_four_readers_see_one_whole_publication_during_twenty_publications(published, server, tmp_path):

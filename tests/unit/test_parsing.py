@@ -143,3 +143,21 @@ def test_batch_facts_pick_cheaper_rules_that_agree_with_the_general_ones():
     assert frame.select(parsing.clean_text("name", nbsp=False)).equals(frame.select(parsing.clean_text("name")))
     assert not pl.DataFrame({"nik": ["1207.1234.5678.9012"]}).select(
         parsing.all_match("nik", parsing.PLAIN_REGISTRY_NUMBER)).item()
+
+
+def test_a_new_header_spelling_is_seen_without_a_restart(tmp_path, monkeypatch):
+    """A long-lived process (the code server of `make serve`) reads a steward's new alias at the next file."""
+    import os
+    import shutil
+
+    from ingestion import mapping
+
+    shutil.copytree(mapping.MAPPINGS_DIR, tmp_path / "mappings")
+    monkeypatch.setattr(mapping, "MAPPINGS_DIR", tmp_path / "mappings")
+    assert mapping.load_mapping("ods")["registry"].match(["Nama Lembaga"]) == {}
+    ods = tmp_path / "mappings" / "ods.yaml"
+    ods.write_text(ods.read_text(encoding="utf-8").replace("aliases: [Nama Koperasi, Nama]",
+                                                           "aliases: [Nama Koperasi, Nama, Nama Lembaga]"),
+                   encoding="utf-8")
+    os.utime(ods, ns=(ods.stat().st_atime_ns, ods.stat().st_mtime_ns + 1_000_000_000))
+    assert mapping.load_mapping("ods")["registry"].match(["Nama Lembaga"]) == {"cooperative_name": 0}

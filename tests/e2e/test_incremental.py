@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dbt_builds import dbt_build, marts
+from helpers.dbt_builds import dbt_build, marts
 from ingestion.api import snapshot_date_from_name
 from ingestion.samples import SampleSpec, generate_samples
 from orchestration.run import execute

@@ -14,7 +14,8 @@ import pytest
 from ingestion import landing, ods, reading, registry
 from ingestion.api import ingest_file, inbox_files
 from ingestion.errors import FileRejected
-from messy_files import HEADER, ods_row, write_csv, write_xlsx
+from helpers.messy_files import HEADER, ods_row, write_csv, write_xlsx
+from ingestion.samples.registry import LATEST_COOPERATIVES, LATEST_MEMBERS, VIRTUAL_RATS
 
 SNAPSHOT = "2024-12-31"
 
@@ -235,9 +236,11 @@ def test_every_sample_file_accounts_for_every_row(tmp_path, sample_inbox, monkey
     _assert_accounting(con)
     latest = con.execute("SELECT count(*), sum(members_male + members_female), count(*) FILTER (rat_virtual) "
                          "FROM raw.ods_cooperatives WHERE snapshot_date = DATE '2024-12-31'").fetchone()
-    assert latest[0] == 11_917 and abs(latest[1] - 900_000) <= 9_000 and latest[2] == 93
-    assert con.execute("SELECT count(DISTINCT region_code) FROM raw.ods_cooperatives").fetchone()[0] == 33
-    assert con.execute("SELECT sum(population) FROM raw.bps_population").fetchone()[0] == 15_640_905
+    assert latest[0] == LATEST_COOPERATIVES and abs(latest[1] - LATEST_MEMBERS) <= LATEST_MEMBERS // 100
+    assert latest[2] == VIRTUAL_RATS
+    assert con.execute("SELECT count(DISTINCT region_code) FROM raw.ods_cooperatives").fetchone()[0] == len(regions())
+    assert con.execute("SELECT sum(population) FROM raw.bps_population").fetchone()[0] == sum(
+        r.population_male + r.population_female for r in regions())
 
 
 def test_every_injected_defect_is_caught(tmp_path, dirty_inbox, monkeypatch):
@@ -254,7 +257,7 @@ def test_every_injected_defect_is_caught(tmp_path, dirty_inbox, monkeypatch):
         if defect["reason"] == "rejected":
             assert results[defect["file"]].status == "rejected", defect
         elif defect["reason"] == "total_mismatch":
-            assert any("total_mismatch" in w for w in results[defect["file"]].warnings), defect
+            assert any(w.code == "total_mismatch" for w in results[defect["file"]].warnings), defect
         else:
             reason = quarantined.get((defect["file"], defect["row"]))
             assert reason in (defect["reason"], "truncated_row"), defect
@@ -290,7 +293,7 @@ def test_without_a_configured_key_one_is_generated_per_installation(tmp_path, sa
     member_list = next(p for p in inbox_files(sample_inbox, "opd") if p.name.startswith("anggota"))
     key_file = tmp_path / "home" / "pseudonym.key"
     result = ingest_file(con, member_list, "opd", tmp_path / "archive", key_file=key_file)
-    assert result.status == "landed" and any("back it up" in w for w in result.warnings)
+    assert result.status == "landed" and any(w.code == "new_pseudonym_key" for w in result.warnings)
     assert key_file.stat().st_mode & 0o777 == 0o600
     other_home = tmp_path / "other" / "pseudonym.key"
     con2 = landing.connect(tmp_path / "c.duckdb")

@@ -15,11 +15,11 @@ import xlsxwriter
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import hostile_files as hf
+from helpers import hostile_files as hf
 from ingestion.api import ingest_file, inbox_files, refused_inbox_entries
 from ingestion.findings import Finding
 from ingestion.retention import purge_opd_originals
-from messy_files import HEADER, ods_row, write_csv
+from helpers.messy_files import HEADER, ods_row, write_csv
 from stewards.inert import csv_cell, is_active
 from stewards.workbook import _sheet_name
 
@@ -142,6 +142,16 @@ def test_a_finding_refuses_a_parameter_it_cannot_show():
     finding = Finding("no_data_rows", {"row": 4})
     assert Finding.from_json(finding.to_json()) == finding
     assert "baris 4" in finding.indonesian() and "row 4" in finding.english()
+
+
+def test_a_file_warning_is_a_finding_rendered_in_both_languages():
+    warning = Finding("total_mismatch", {"row": 38, "header": "Jumlah", "reported": 1234567, "summed": 1234500})
+    assert warning.english() == ("the total row (row 38) column 'Jumlah' reports 1.234.567 but the regions loaded "
+                                 "sum to 1.234.500")
+    assert "berisi 1.234.567" in warning.indonesian() and "berjumlah 1.234.500" in warning.indonesian()
+    assert Finding.from_dict(warning.as_dict()) == warning
+    with pytest.raises(TypeError):  # a figure read from a cell is a count, never text that could be a name
+        Finding("total_mismatch", {"row": 38, "header": "Jumlah", "reported": "Siti", "summed": 1})
 
 
 @pytest.mark.parametrize("cell, active", [("=1+1", True), ("+cmd|' /C calc'!A0", True), ("@SUM(1)", True),

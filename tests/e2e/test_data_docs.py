@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from debian import debian_program
+from helpers.debian import debian_program
 
 from expectations import checks
 from expectations.runner import data_docs_dir

@@ -22,6 +22,7 @@ import pytest
 
 from warehouse.paths import KoperasiPaths
 from warehouse.publish import latest_verdict, publish_build
+from ingestion.samples.registry import LATEST_MEMBERS
 
 pytestmark = pytest.mark.e2e
 MARTS = ("dim_region", "dim_cooperative", "fct_cooperative_snapshot", "mart_member_counts", "mart_cooperative_health",
@@ -260,5 +261,5 @@ def test_sqlalchemy_inspector_through_duckdb_engine(home):
     with engine.connect() as connection:
         total = connection.execute(sqlalchemy.text(
             "SELECT sum(members) FROM marts.mart_member_counts WHERE snapshot_date = DATE '2024-12-31'")).scalar()
-    assert abs(total - 900_000) <= 9_000
+    assert abs(total - LATEST_MEMBERS) <= LATEST_MEMBERS // 100
     engine.dispose()

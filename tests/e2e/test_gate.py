@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dbt_builds import dbt_build, marts
+from helpers.dbt_builds import dbt_build, marts
 from orchestration.run import EXIT_FAILED, EXIT_OK, EXIT_PUBLISHED_WITH_WITHDRAWN
 from warehouse.paths import KoperasiPaths
 

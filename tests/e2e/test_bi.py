@@ -20,12 +20,12 @@ import duckdb
 import pytest
 
 from warehouse import postgres_server as pg
-from debian import debian_program
+from helpers.debian import debian_program
 from warehouse.paths import KoperasiPaths
 
 pytestmark = [pytest.mark.e2e, pytest.mark.bi]
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BI_PYTHON = ROOT / ".tools" / "bi-venv" / "bin" / "python"
 DASHBOARDS = {"ringkasan-koperasi": "Ringkasan Koperasi Sumatera Utara", "kesehatan-koperasi": "Kesehatan Koperasi",
               "skenario-koperasi-sekunder": "Skenario Koperasi Sekunder", "cakupan-umkm": "Cakupan UMKM",
@@ -115,7 +115,7 @@ def _check_api_against_marts(superset: Superset, serving: KoperasiPaths) -> None
 
 def _photograph(superset: Superset, folder: Path) -> dict:
     folder.mkdir(parents=True, exist_ok=True)
-    result = subprocess.run([str(BI_PYTHON), str(ROOT / "tests" / "bi_screenshots.py"), superset.base, "admin",
+    result = subprocess.run([str(BI_PYTHON), str(ROOT / "tests" / "helpers" / "bi_screenshots.py"), superset.base, "admin",
                              PASSWORD, str(folder), *DASHBOARDS], capture_output=True, text=True, timeout=900,
                             env={**os.environ, "KOPERASI_CHROMIUM": _chromium()})
     assert result.returncode == 0, result.stderr[-4000:]

@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-import hostile_files as hf
+from helpers import hostile_files as hf
 from ingestion.samples import SampleSpec, generate_samples
 
 pytestmark = pytest.mark.e2e
@@ -40,7 +40,7 @@ def _cli(home: Path, *args: str, **env) -> subprocess.CompletedProcess:
 def _hostile_ods(path: Path, names: list[str]) -> Path:
     """A small ODS export of one snapshot (it fails the snapshot's checks: far too few cooperatives) whose bad
     rows carry cells a spreadsheet would run as formulas."""
-    from messy_files import HEADER, ods_row, write_csv
+    from helpers.messy_files import HEADER, ods_row, write_csv
 
     rows = [ods_row(n) for n in range(1, 6)]
     rows += [ods_row(90 + i, **{"NIK": "12345", "Nama Koperasi": cell}) for i, cell in enumerate(names)]

@@ -1,0 +1,1 @@
+"""Helpers the tests share: hostile and messy files, dbt builds, Debian programs, the BI reader."""
