@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from expectations.data_docs import make_offline
 from expectations.gx_loader import gx as _gx
+from expectations.layout import data_docs_dir
 from expectations.suites import ERROR, WARNING
 
 if TYPE_CHECKING:
@@ -164,6 +165,3 @@ def _render_data_docs(quality_dir: Path, pages: list) -> None:
     _context(str(quality_dir)).build_data_docs(resource_identifiers=list(unique.values()))
     make_offline(data_docs_dir(quality_dir))
 
-
-def data_docs_dir(quality_dir: Path) -> Path:
-    return quality_dir / "gx" / "uncommitted" / "data_docs" / "local_site"

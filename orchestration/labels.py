@@ -5,4 +5,4 @@ from warehouse.publish import QualityLabels
 
 
 def steward_labels() -> QualityLabels:
-    return QualityLabels(reason=texts.reason_label, rejection=texts.rejection)
+    return QualityLabels(reason=texts.reason_label, rejection=texts.rejection, check=texts.check_meaning)

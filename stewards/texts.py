@@ -6,6 +6,7 @@ in plain words, from the facts each result carries (test type, column, limits, t
 
 from __future__ import annotations
 
+import json
 import re
 
 from ingestion import findings
@@ -183,6 +184,21 @@ def dbt_check(facts: dict | None, name: str) -> str:
         "has_rows": f"{where} tidak boleh kosong",
     }
     return texts.get(test, f"uji '{test}'" + (f" pada {where}" if where else ""))
+
+
+def check_meaning(kind: str, name: str, facts_json: str | None) -> str:
+    """What a check of a build verifies, in words (the quality dashboard lists these, not dbt's test ids)."""
+    if kind.startswith("dbt_"):
+        try:
+            facts = json.loads(facts_json) if facts_json else None
+        except ValueError:
+            facts = None
+        return dbt_check(facts, name)
+    if kind == "file_gate":
+        return f"berkas {name} lulus pemeriksaan masuk"
+    if kind == "required":
+        return f"pemeriksaan wajib berjalan: {name}"
+    return f"langkah berjalan tanpa galat: {name}"
 
 
 def _ref_name(to: str | None) -> str:

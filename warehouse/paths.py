@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from expectations.layout import data_docs_dir
+
 
 @dataclass(frozen=True)
 class KoperasiPaths:
@@ -44,7 +46,7 @@ class KoperasiPaths:
 
     @property
     def data_docs(self) -> Path:
-        return self.quality / "gx" / "uncommitted" / "data_docs" / "local_site"
+        return data_docs_dir(self.quality)
 
     @property
     def dagster_home(self) -> Path:

@@ -58,6 +58,7 @@ class QualityLabels:
 
     reason: Callable[[str], str] = staticmethod(lambda code: code)
     rejection: Callable[[str | None], str] = staticmethod(lambda finding: finding or "")
+    check: Callable[[str, str, str | None], str] = staticmethod(lambda kind, name, facts: name)
 
 
 def publish_build(paths: KoperasiPaths, verdict: builds.Verdict | None, *, run_id: str,
@@ -170,7 +171,8 @@ def _quality_tables(build_id: str) -> dict[str, str]:
             LEFT JOIN ({registry.open_quarantine()}) AS q ON q.sha256 = f.sha256 AND q.source = f.source
             GROUP BY ALL""",
         "build_checks": f"""
-            SELECT kind, name, asset, blocking, passed, detail, recorded_at
+            SELECT kind, name, indonesian_check(kind, name, CAST(facts AS VARCHAR)) AS meaning, asset, blocking,
+                   passed, detail, recorded_at
             FROM build.quality.build_results WHERE build_id = '{build_id.replace("'", "''")}'""",
     }
 
@@ -178,6 +180,8 @@ def _quality_tables(build_id: str) -> dict[str, str]:
 def _publish_quality(con: duckdb.DuckDBPyConnection, build_id: str, labels: QualityLabels) -> None:
     con.create_function("indonesian_reason", labels.reason, ["VARCHAR"], "VARCHAR")
     con.create_function("indonesian_rejection", labels.rejection, ["VARCHAR"], "VARCHAR", null_handling="special")
+    con.create_function("indonesian_check", labels.check, ["VARCHAR", "VARCHAR", "VARCHAR"], "VARCHAR",
+                        null_handling="special")
     con.execute("CREATE SCHEMA serving.quality")
     con.execute("USE build")  # the registry's queries name raw.* and quality.* of the build database
     try:

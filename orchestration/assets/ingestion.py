@@ -3,10 +3,11 @@
 
 import dagster as dg
 
+from expectations.config import ods_snapshot_limits
 from expectations.file_suites import SUITES, file_judge
-from ingestion.gate import Admission, admit_files
 from expectations.runner import SuiteOutcome
 from ingestion.api import IngestResult, inbox_entries, inbox_files, not_a_regular_file, snapshot_date_from_name
+from ingestion.gate import Admission, admit_files
 from orchestration.resources import BUILD_DB_POOL, WarehouseResource
 from warehouse.inspect import preview_markdown, table_row_count
 
@@ -95,7 +96,7 @@ def _spec(asset: dg.AssetKey, name: str, description: str, blocking: bool = True
     description="ODS registry exports of one snapshot (partition = snapshot date) landed in raw.ods_cooperatives.",
     check_specs=[
         _spec(ODS_KEY, "ods_snapshot_expectations", "GX suite on the new snapshot: registry numbers, regions, counts, "
-              "money, RAT years; cooperatives ±20% and members ±15% of the previous snapshot; quarantine share."),
+              f"money, RAT years; {ods_snapshot_limits()}."),
         _spec(ODS_KEY, "no_rejected_files", "Every ODS file of the snapshot could be read.", blocking=False),
     ],
 )

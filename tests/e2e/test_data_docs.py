@@ -12,7 +12,7 @@ from PIL import Image
 from helpers.debian import debian_program
 
 from expectations import checks
-from expectations.runner import data_docs_dir
+from expectations.layout import data_docs_dir
 from ingestion.api import inbox_files, ingest_file
 from ingestion.landing import connect
 

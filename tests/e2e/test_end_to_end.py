@@ -10,9 +10,9 @@ import pytest
 
 from ingestion.regions import regions
 from ingestion.samples import SampleSpec
+from ingestion.samples.registry import LATEST_COOPERATIVES, LATEST_MEMBERS, VIRTUAL_RATS
 from orchestration.run import execute
 from warehouse.paths import KoperasiPaths
-from ingestion.samples.registry import LATEST_COOPERATIVES, LATEST_MEMBERS, VIRTUAL_RATS
 
 pytestmark = pytest.mark.e2e
 
@@ -74,6 +74,16 @@ def test_second_run_is_incremental_and_idempotent(built):
     assert outcome.ok, outcome.failures
     assert not [p for p, _ in outcome.phases if p.startswith("ingest + check ODS")], "no snapshot is ingested twice"
     assert _one(paths, "SELECT count(*) FROM raw.ods_cooperatives")[0] == before
+
+
+def test_the_quality_dashboard_names_each_check_by_its_meaning(built):
+    """Stewards read what a check verifies, in Indonesian, not dbt's test ids."""
+    paths, _ = built
+    with duckdb.connect(str(paths.serving_db), read_only=True) as con:
+        checks = dict(con.execute("SELECT name, meaning FROM quality.build_checks").fetchall())
+    sex = next(name for name in checks if name.startswith("accepted_values_mart_member_counts_sex"))
+    assert "hanya boleh berisi: male, female" in checks[sex], checks[sex]
+    assert all(meaning and meaning != name for name, meaning in checks.items())
 
 
 def test_dirty_sample_quarantines_every_defect_and_marts_still_build(tmp_path, dirty_inbox, monkeypatch):

@@ -14,8 +14,10 @@ import pytest
 from ingestion import landing, ods, reading, registry
 from ingestion.api import ingest_file, inbox_files
 from ingestion.errors import FileRejected
-from helpers.messy_files import HEADER, ods_row, write_csv, write_xlsx
+from ingestion.regions import regions
 from ingestion.samples.registry import LATEST_COOPERATIVES, LATEST_MEMBERS, VIRTUAL_RATS
+
+from helpers.messy_files import HEADER, ods_row, write_csv, write_xlsx
 
 SNAPSHOT = "2024-12-31"
 

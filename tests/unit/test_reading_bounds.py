@@ -15,13 +15,14 @@ import xlsxwriter
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from helpers import hostile_files as hf
 from ingestion.api import ingest_file, inbox_files, refused_inbox_entries
 from ingestion.findings import Finding
 from ingestion.retention import purge_opd_originals
-from helpers.messy_files import HEADER, ods_row, write_csv
 from stewards.inert import csv_cell, is_active
 from stewards.workbook import _sheet_name
+
+from helpers import hostile_files as hf
+from helpers.messy_files import HEADER, ods_row, write_csv
 
 SNAPSHOT = "2024-12-31"
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
