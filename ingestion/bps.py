@@ -12,7 +12,7 @@ from ingestion.mapping import header_key, source_settings
 from ingestion.findings import Finding, row_finding_json
 from ingestion.quarantine import Batch, ParsedFile, record_json, row_checks, split
 from ingestion.reading import Grid
-from ingestion.regions import closest_region_names, resolve_region
+from ingestion.regions import province_name, region_problems, resolve_region
 
 # table kind -> (raw table, category column, {field: category value}, value column)
 LAYOUTS = {
@@ -35,7 +35,8 @@ def parse_bps(grid: Grid, file: str) -> ParsedFile:
     cols = grid.columns
     year = _year(grid, file)
     region_col = cols["region"]
-    total_labels = {header_key(t) for t in source_settings("bps")["total_row_labels"]}
+    total_labels = {header_key(t) for t in [*source_settings("bps")["total_row_labels"], province_name(),
+                                            f"Provinsi {province_name()}"]}
     is_total = pl.col(region_col).map_elements(lambda s: header_key(s) in total_labels, return_dtype=pl.Boolean)
     rows = grid.whole
     frame = rows.frame.with_columns(is_total.fill_null(False).alias("_is_total"))
@@ -44,12 +45,12 @@ def parse_bps(grid: Grid, file: str) -> ParsedFile:
 
     spellings = frame.get_column(region_col).str.strip_chars().drop_nulls().unique().to_list()
     codes = {s: resolve_region(s) for s in spellings}
-    unknown = {s: row_finding_json("unknown_region", header=grid.headers[int(region_col[1:])] or "region", value=s,
-                                   province="Sumatera Utara", closest=", ".join(closest_region_names(s)))
-               for s, c in codes.items() if c is None}
+    unknown, ambiguous = region_problems(grid.headers[int(region_col[1:])] or "region",
+                                         {s: s for s, c in codes.items() if c is None})
     region_text = pl.col(region_col).str.strip_chars()
     checks = row_checks(grid, rows) + [("missing_required", parsing.required(region_col, "region")),
-              ("unknown_region", region_text.replace_strict(unknown, default=None, return_dtype=pl.String))]
+              ("unknown_region", region_text.replace_strict(unknown, default=None, return_dtype=pl.String)),
+              ("ambiguous_region", region_text.replace_strict(ambiguous, default=None, return_dtype=pl.String))]
     values = {"region_code": region_text.replace_strict({s: c for s, c in codes.items() if c}, default=None,
                                                         return_dtype=pl.String)}
     for field in [*parts, "total"]:

@@ -172,6 +172,9 @@ ROW_TEXTS: dict[str, tuple[str, str]] = {
     "empty": ("column '{header}' is empty", "kolom '{header}' kosong"),
     "unknown_region": ("column '{header}': '{value}' is not a region of {province} (closest: {closest})",
                        "kolom '{header}': '{value}' bukan kabupaten/kota {province} (terdekat: {closest})"),
+    "ambiguous_region": ("column '{header}': '{value}' could be {candidates}: write 'Kabupaten' or 'Kota' before "
+                         "the name", "kolom '{header}': '{value}' bisa berarti {candidates}; tulis 'Kabupaten' atau "
+                         "'Kota' di depan namanya"),
     "not_category": ("column '{header}': '{value}' is not one of {accepted}",
                      "kolom '{header}': '{value}' bukan salah satu dari {accepted}"),
     "duplicate_registry_number": ("registry number {value} appears more than once in this snapshot (rows {rows})",
@@ -191,7 +194,7 @@ ROW_TEXTS: dict[str, tuple[str, str]] = {
     "invalid_status": ("column '{header}': not ASN, PPPK or Honorer (value masked)",
                        "kolom '{header}': bukan ASN, PPPK atau Honorer (nilai disamarkan)"),
 }
-ROW_PARAMS = ("header", "value", "closest", "accepted", "rows", "parts_sum", "province")
+ROW_PARAMS = ("header", "value", "closest", "accepted", "rows", "parts_sum", "province", "candidates")
 
 
 def row_finding_json(code: str, **params: str) -> str:

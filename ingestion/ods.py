@@ -12,7 +12,7 @@ from ingestion.mapping import TableMapping
 from ingestion.findings import row_finding_json
 from ingestion.quarantine import Batch, LateFindings, ParsedFile, record_json, row_checks, split
 from ingestion.reading import Grid, RowBatch
-from ingestion.regions import closest_region_names, resolve_region
+from ingestion.regions import region_problems, resolve_region
 
 COUNT_FIELDS = ("members_male", "members_female", "managers", "employees")
 NON_NEGATIVE_MONEY = ("own_capital", "external_capital", "assets", "business_volume")
@@ -35,13 +35,13 @@ def _lookup(column: str, mapping: dict[str, str | None]) -> pl.Expr:
                                          return_dtype=pl.String)
 
 
-def _region(grid: Grid, facts: dict) -> tuple[pl.Expr, pl.Expr]:
+def _region(grid: Grid, facts: dict) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
     column = grid.columns["region"]
-    codes = {raw: (text, resolve_region(text)) for raw, text in _trimmed(facts["spellings:region"]).items()}
-    unknown = {raw: row_finding_json("unknown_region", header=grid.header_of("region"), value=text,
-                                     province="Sumatera Utara", closest=", ".join(closest_region_names(text)))
-               for raw, (text, code) in codes.items() if code is None}
-    return _lookup(column, {raw: code for raw, (_, code) in codes.items()}), _lookup(column, unknown)
+    spellings = _trimmed(facts["spellings:region"])
+    codes = {raw: resolve_region(text) for raw, text in spellings.items()}
+    unknown, ambiguous = region_problems(grid.header_of("region"),
+                                         {raw: text for raw, text in spellings.items() if codes[raw] is None})
+    return _lookup(column, codes), _lookup(column, unknown), _lookup(column, ambiguous)
 
 
 def _category(grid: Grid, facts: dict, field: str) -> tuple[pl.Expr, pl.Expr]:
@@ -157,8 +157,8 @@ def _parse_batch(grid: Grid, rows: RowBatch, snapshot_date: date, numbers: _Regi
         trimmed = text(field) if f"_t_{field}" in texts else None  # looked-up fields have no trimmed column
         checks.append(("missing_required", parsing.required(cols[field], grid.header_of(field), trimmed)))
     checks += [rule.staged(f"_t_{field}", f"_v_{field}") for field, rule in rules.items()]
-    values["_v_region_code"], region_error = _region(grid, facts)
-    checks.append(("unknown_region", region_error))
+    values["_v_region_code"], unknown_region, ambiguous_region = _region(grid, facts)
+    checks += [("unknown_region", unknown_region), ("ambiguous_region", ambiguous_region)]
     for field in CATEGORY_FIELDS:
         if field in cols:
             values[f"_v_{field}"], error = _category(grid, facts, field)

@@ -20,9 +20,15 @@ def _sample(args: argparse.Namespace) -> int:
 
     paths = get_paths()
     out = Path(args.out) if args.out else paths.inbox
+    from ingestion.province import province_code
+
+    province = args.province or province_code()
     result = generate_samples(SampleSpec(out=out, scale=args.scale, seed=args.seed, snapshots=args.snapshots,
-                                         months_apart=args.months_apart, dirty=args.dirty))
+                                         months_apart=args.months_apart, dirty=args.dirty, province=province))
     print(f"wrote {len(result.files)} files to {out}")
+    if province != province_code():
+        print(f"province {province}: run the warehouse on it with KOPERASI_PROVINCE={province} "
+              f"(e.g. KOPERASI_PROVINCE={province} koperasi run)")
     if result.manifest:
         print(f"defect manifest: {result.manifest}")
     return 0
@@ -217,6 +223,8 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--snapshots", type=int, default=4)
     sample.add_argument("--months-apart", type=int, default=3, help="3 = quarterly, 1 = monthly snapshots")
     sample.add_argument("--dirty", type=float, default=0.0, help="rate of injected real-world defects")
+    sample.add_argument("--province", help="BPS code of the province (default: KOPERASI_PROVINCE or 12); run the "
+                                           "warehouse with the same KOPERASI_PROVINCE")
     sample.add_argument("--out", help="default: $KOPERASI_HOME/inbox")
     sample.set_defaults(handler=_sample)
 

@@ -13,6 +13,7 @@ from ingestion.samples.bps_tables import write_businesses, write_population
 from ingestion.samples.defects import DefectInjector
 from ingestion.samples.ods_export import write_ods_snapshot
 from ingestion.samples.opd_lists import member_lists, write_member_list, write_registry
+from ingestion.samples.province import SampleProvince, sample_province
 from ingestion.samples.registry import Registry, snapshot_dates
 
 MANIFEST_NAME = "dirty_manifest.json"
@@ -27,6 +28,7 @@ class SampleSpec:
     months_apart: int = 3
     dirty: float = 0.0
     end: date = date(2024, 12, 31)
+    province: str | None = None  # BPS code; None: KOPERASI_PROVINCE or the project's default
 
 
 @dataclass
@@ -44,35 +46,37 @@ def generate_samples(spec: SampleSpec) -> SampleResult:
     people_rng = random.Random(spec.seed)
     injector = DefectInjector(spec.dirty, spec.seed + 1)
     result = SampleResult()
+    province = sample_province(spec.province)
 
     dates = snapshot_dates(spec.snapshots, spec.end, spec.months_apart)
     lists = member_lists(people_rng, spec.scale)
-    registry = Registry(rng, spec.scale, dates, [len(people) for people in lists])
+    registry = Registry(rng, spec.scale, dates, [len(people) for people in lists], province)
     for k in range(len(dates)):
         result.files.append(write_ods_snapshot(registry, k, dirs["ods"], injector))
 
-    result.files.append(write_population(dirs["bps"], injector))
-    result.files.append(write_businesses(dirs["bps"], rng))
+    result.files.append(write_population(dirs["bps"], injector, province))
+    result.files.append(write_businesses(dirs["bps"], rng, province))
 
     opd_niks = [registry.nik[i] for i in registry.opd_cooperatives]
-    result.files.append(write_registry(dirs["opd"], opd_niks, spec.end))
+    result.files.append(write_registry(dirs["opd"], opd_niks, spec.end, province))
     for index, (nik, people) in enumerate(zip(opd_niks, lists)):
-        result.files.append(write_member_list(dirs["opd"], index, nik, people, spec.end, injector))
+        result.files.append(write_member_list(dirs["opd"], index, nik, people, spec.end, injector, province))
 
     if injector.enabled:
-        result.files.extend(_write_broken_files(dirs, injector, spec.end))
+        result.files.extend(_write_broken_files(dirs, injector, spec.end, province))
         result.manifest = out / MANIFEST_NAME
         injector.write_manifest(result.manifest)
     return result
 
 
-def _write_broken_files(dirs: dict[str, Path], injector: DefectInjector, on: date) -> list[Path]:
+def _write_broken_files(dirs: dict[str, Path], injector: DefectInjector, on: date,
+                        province: SampleProvince) -> list[Path]:
     """Whole files that must be rejected, not loaded: empty, header only, garbage, wrong source."""
     files = {
         dirs["ods"] / f"ods_kosong_{on.isoformat()}.csv": b"",
         dirs["ods"] / f"ods_hanya_header_{on.isoformat()}.csv": b"NIK;Nama Koperasi;Kab/Kota;Anggota Pria;Anggota Wanita\r\n",
         dirs["ods"] / f"ods_rusak_{on.isoformat()}.xlsx": bytes(random.Random(7).randrange(256) for _ in range(4096)),
-        dirs["ods"] / f"ods_salah_sumber_{on.isoformat()}.csv": (dirs["bps"] / "se2016_usaha_menurut_skala_kabkota_sumut.csv").read_bytes(),
+        dirs["ods"] / f"ods_salah_sumber_{on.isoformat()}.csv": (dirs["bps"] / f"se2016_usaha_menurut_skala_kabkota_{province.slug}.csv").read_bytes(),
     }
     kinds = ("empty_file", "header_only", "binary_garbage", "wrong_source")
     for (path, data), kind in zip(files.items(), kinds):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from pathlib import Path
 
-from ingestion.regions import Region
+from ingestion.regions import Region, region_key, shared_names
 from ingestion.samples import vocab
 from ingestion.samples.defects import DefectInjector
 from ingestion.samples.formats import XlsxSheet, id_date, id_long_date, id_number, write_csv
@@ -19,14 +19,14 @@ _REAL_WORLD_VARIANTS = {
 }
 # Exports this large arrive as CSV (and Excel tops out near a million rows): above it, no XLSX.
 XLSX_MAX_ROWS = 60_000
-SOURCE_NOTE = ("Sumber: ODS Kementerian Koperasi dan UKM RI, diolah Dinas Koperasi dan UKM "
-               "Provinsi Sumatera Utara")
+SOURCE_NOTE = "Sumber: ODS Kementerian Koperasi dan UKM RI, diolah Dinas Koperasi dan UKM Provinsi {province}"
 
 
-def region_spellings(region: Region) -> tuple[str, ...]:
+def region_spellings(region: Region, shared_names: frozenset[str] = frozenset()) -> tuple[str, ...]:
+    """How exports write a region; a name a kabupaten and a kota share is always written with its kind."""
     prefix = "Kota" if region.kind == "kota" else "Kab."
-    return (region.bps_name, f"{prefix} {region.name}", region.name.upper(), region.name,
-            *_REAL_WORLD_VARIANTS.get(region.code, ()))
+    bare = () if region_key(region.name) in shared_names else (region.name.upper(), region.name)
+    return (region.bps_name, f"{prefix} {region.name}", *bare, *_REAL_WORLD_VARIANTS.get(region.code, ()))
 
 
 def _yes_no(flag: bool, upper: bool = False) -> str:
@@ -35,7 +35,7 @@ def _yes_no(flag: bool, upper: bool = False) -> str:
 
 
 def _text_cells(row: CooperativeRow, i: int, money_suffix: str) -> list[str]:
-    spellings = region_spellings(row.region)
+    spellings = region_spellings(row.region, shared_names(row.region.province_code))
 
     def money(n: int) -> str:
         return ("-" + id_number(-n) if n < 0 else id_number(n)) + money_suffix
@@ -76,9 +76,9 @@ def write_ods_snapshot(registry: Registry, k: int, out_dir: Path, injector: Defe
     header = vocab.ODS_HEADER_VARIANTS[k % len(vocab.ODS_HEADER_VARIANTS)]
     fmt = k % 4
     if fmt in (1, 3) and len(rows) <= XLSX_MAX_ROWS:  # XLSX
-        path = out_dir / f"ODS_Koperasi_Sumut_{on:%Y%m%d}.xlsx"
-        return _write_xlsx(path, on, header, rows, injector)
-    path = out_dir / f"ods_koperasi_sumut_{on.isoformat()}.csv"
+        path = out_dir / f"ODS_Koperasi_{registry.province.slug.capitalize()}_{on:%Y%m%d}.xlsx"
+        return _write_xlsx(path, on, header, rows, injector, registry.province.name)
+    path = out_dir / f"ods_koperasi_{registry.province.slug}_{on.isoformat()}.csv"
     encoding, suffix = ("cp1252", "") if fmt == 0 else ("utf-8-sig", ",00")
     cells = (_text_cells(r, i, suffix) for i, r in enumerate(rows))
     write_csv(path, header, injector.rows(path.name, cells, first_row=2, header=header), encoding=encoding)
@@ -86,10 +86,11 @@ def write_ods_snapshot(registry: Registry, k: int, out_dir: Path, injector: Defe
     return path
 
 
-def _write_xlsx(path: Path, on: date, header, rows: list[CooperativeRow], injector: DefectInjector) -> Path:
+def _write_xlsx(path: Path, on: date, header, rows: list[CooperativeRow], injector: DefectInjector,
+                province: str) -> Path:
     sheet = XlsxSheet(path, "Data Koperasi")
     sheet.workbook.set_properties({"created": datetime(on.year, on.month, on.day)})
-    sheet.write(["DATA KOPERASI PROVINSI SUMATERA UTARA"], bold=True)
+    sheet.write([f"DATA KOPERASI PROVINSI {province.upper()}"], bold=True)
     sheet.write([f"Posisi data: {id_long_date(on)}"])
     sheet.skip()
     header_row = sheet.write(list(header), bold=True)
@@ -102,7 +103,7 @@ def _write_xlsx(path: Path, on: date, header, rows: list[CooperativeRow], inject
         totals["assets"], totals["business_volume"], totals["surplus"]]
     sheet.write(total_cells, bold=True)
     sheet.skip()
-    sheet.write([SOURCE_NOTE])
+    sheet.write([SOURCE_NOTE.format(province=province)])
     sheet.close()
     return path
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from ingestion.samples import seeds, vocab
 from ingestion.samples.defects import DefectInjector
 from ingestion.samples.formats import XlsxSheet, id_long_date
+from ingestion.samples.province import SampleProvince
 
 STATUSES = (("ASN", 0.70), ("PPPK", 0.15), ("Honorer", 0.15))
 
@@ -50,29 +51,29 @@ def member_lists(rng: random.Random, scale: float) -> list[list[Person]]:
     return lists
 
 
-def write_registry(out_dir: Path, cooperative_niks: list[str], list_date: date) -> Path:
-    path = out_dir / "daftar_koperasi_opd_provsu.xlsx"
+def write_registry(out_dir: Path, cooperative_niks: list[str], list_date: date, province: SampleProvince) -> Path:
+    path = out_dir / f"daftar_koperasi_opd_{province.opd_slug}.xlsx"
     sheet = XlsxSheet(path, "Koperasi OPD")
     sheet.workbook.set_properties({"created": datetime(list_date.year, list_date.month, list_date.day)})
-    sheet.write(["DAFTAR KOPERASI PEGAWAI PADA ORGANISASI PERANGKAT DAERAH PROVINSI SUMATERA UTARA"], bold=True)
+    sheet.write([f"DAFTAR KOPERASI PEGAWAI PADA ORGANISASI PERANGKAT DAERAH PROVINSI {province.name.upper()}"], bold=True)
     sheet.write([f"Keadaan: {id_long_date(list_date)}"])
     sheet.skip()
     sheet.write(["No", "Kode OPD", "Nama OPD", "Nama Koperasi", "NIK Koperasi"], bold=True)
     for i, ((code, opd), nik) in enumerate(zip(seeds.opds(), cooperative_niks), start=1):
-        sheet.write([i, code, opd, f"KPRI {opd} Provinsi Sumatera Utara", nik])
+        sheet.write([i, code, opd, f"KPRI {opd} Provinsi {province.name}", nik])
     sheet.skip()
-    sheet.write(["Sumber: Biro Perekonomian Setda Provinsi Sumatera Utara"])
+    sheet.write([f"Sumber: Biro Perekonomian Setda Provinsi {province.name}"])
     sheet.close()
     return path
 
 
 def write_member_list(out_dir: Path, opd_index: int, cooperative_nik: str, people: list[Person], list_date: date,
-                      injector: DefectInjector) -> Path:
+                      injector: DefectInjector, province: SampleProvince) -> Path:
     code, opd = seeds.opds()[opd_index]
     path = out_dir / f"anggota_koperasi_{code.lower()}_{list_date:%Y%m%d}.xlsx"
     sheet = XlsxSheet(path, "Anggota")
     sheet.workbook.set_properties({"created": datetime(list_date.year, list_date.month, list_date.day)})
-    sheet.write([f"DAFTAR ANGGOTA KPRI {opd.upper()} PROVINSI SUMATERA UTARA"], bold=True)
+    sheet.write([f"DAFTAR ANGGOTA KPRI {opd.upper()} PROVINSI {province.name.upper()}"], bold=True)
     sheet.write([f"NIK Koperasi: {cooperative_nik}"])
     sheet.write([f"Posisi: {id_long_date(list_date)}"])
     sheet.skip()

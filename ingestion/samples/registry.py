@@ -12,8 +12,9 @@ from datetime import date
 
 import numpy as np
 
-from ingestion.regions import Region, regions
+from ingestion.regions import Region
 from ingestion.samples import seeds, vocab
+from ingestion.samples.province import SampleProvince
 
 LATEST_COOPERATIVES = 11_917
 LATEST_MEMBERS = 900_000
@@ -72,8 +73,10 @@ class CooperativeRow:
 class Registry:
     """All cooperatives ever seen over the snapshots, with per-cooperative attributes as arrays."""
 
-    def __init__(self, rng: np.random.Generator, scale: float, dates: list[date], opd_member_counts: list[int]):
+    def __init__(self, rng: np.random.Generator, scale: float, dates: list[date], opd_member_counts: list[int],
+                 province: SampleProvince):
         self.rng = rng
+        self.province = province
         self.dates = dates
         k = len(dates)
         survivors = round(LATEST_COOPERATIVES * scale)
@@ -91,8 +94,8 @@ class Registry:
             self.last[survivors:] = rng.integers(0, k - 1, dissolved)
             self.first[survivors:] = 0
 
-        all_regions = regions()
-        population = np.array([r.population_male + r.population_female for r in all_regions], dtype=float)
+        all_regions = province.regions
+        population = province.population()
         region_of_survivor = np.repeat(np.arange(len(all_regions)), _largest_remainder(survivors, population))
         region_idx = np.concatenate([rng.permutation(region_of_survivor),
                                      rng.choice(len(all_regions), dissolved, p=population / population.sum())])
@@ -115,14 +118,14 @@ class Registry:
             appeared = dates[int(self.first[i])]
             self.founded[i] = date(appeared.year, appeared.month, 1)
         sequence = rng.permutation(n) + 1
-        self.nik = [f"12{all_regions[r].code[2:]}{s:012d}" for r, s in zip(region_idx, sequence)]
+        self.nik = [f"{province.code}{all_regions[r].code[2:]}{s:012d}" for r, s in zip(region_idx, sequence)]
         self.district_idx = rng.integers(0, len(vocab.DISTRICT_SUFFIXES), n)
         self.name_idx = rng.integers(0, len(vocab.NAME_WORDS), n)
         self.name_number = rng.integers(1, 40, n)
 
-        # OPD employee cooperatives: KPRI in Medan whose size matches the OPD member lists.
-        medan = [i for i in range(self.survivors) if self.regions[self.region_idx[i]].code == "1275"]
-        self.opd_cooperatives = medan[: len(opd_member_counts)]
+        # OPD employee cooperatives: KPRI in the provincial capital whose size matches the OPD member lists.
+        capital = [i for i in range(self.survivors) if self.regions[self.region_idx[i]].code == province.capital.code]
+        self.opd_cooperatives = capital[: len(opd_member_counts)]
         self._assign_rat(rng)
         self._assign_size(rng, scale, opd_member_counts)
 
@@ -234,7 +237,7 @@ class Registry:
     def _name(self, i: int, prefix: str, region: Region) -> str:
         if i in self.opd_cooperatives:
             code, opd = seeds.opds()[self.opd_cooperatives.index(i)]
-            return f"KPRI {opd} Provinsi Sumatera Utara"
+            return f"KPRI {opd} Provinsi {self.province.name}"
         word = vocab.NAME_WORDS[self.name_idx[i]]
         style = i % 10
         if style == 0:

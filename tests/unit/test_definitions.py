@@ -137,3 +137,20 @@ def test_schedule_runs_the_full_refresh():
     assert len(requests) == 1
     # The nightly run tests every snapshot; other runs test the snapshots they rebuilt.
     assert requests[0].tags.get(DBT_TESTS_TAG) == "all"
+
+
+def test_the_nightly_test_scope_does_not_outlive_its_dbt_invocation(monkeypatch):
+    """A run tagged for every test sets KOPERASI_DBT_TESTS for its dbt invocation only: the next run in the same
+    process (`koperasi run` runs two jobs in one) tests what it rebuilt."""
+    import os
+
+    from orchestration.assets.dbt import _environment
+
+    monkeypatch.delenv("KOPERASI_DBT_TESTS", raising=False)
+    with _environment("KOPERASI_DBT_TESTS", "all"):
+        assert os.environ["KOPERASI_DBT_TESTS"] == "all"
+    assert "KOPERASI_DBT_TESTS" not in os.environ
+    monkeypatch.setenv("KOPERASI_DBT_TESTS", "all")  # an operator's own setting is kept
+    with _environment("KOPERASI_DBT_TESTS", None):
+        assert os.environ["KOPERASI_DBT_TESTS"] == "all"
+    assert os.environ["KOPERASI_DBT_TESTS"] == "all"

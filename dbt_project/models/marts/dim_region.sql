@@ -1,4 +1,4 @@
--- The 33 regencies/cities with both code systems and the denominators the marts use.
+-- The kabupaten/kota of the province with both code systems and the denominators the marts use.
 with population as (
     select region_code, sum(population)::bigint as population, max(year) as population_year
     from {{ ref('stg_bps__population') }}
@@ -24,10 +24,13 @@ select
     r.kemendagri_name::varchar as region_full_name,
     r.bps_name::varchar as bps_name,
     r.region_kind::varchar as region_kind,
+    r.province_code::varchar as province_code,
+    r.province_name::varchar as province_name,
+    r.kemendagri_reference::varchar as kemendagri_reference,
     coalesce(p.population, r.population_total_2024)::bigint as population,
     p.population_year::integer as population_year,
     b.umk_businesses,
     b.umb_businesses
-from {{ ref('seed_regions') }} as r
+from {{ ref('stg_reference__regions') }} as r
 left join population as p on p.region_code = r.region_code
 left join businesses as b on b.region_code = r.region_code
