@@ -216,6 +216,9 @@ def republish(paths: KoperasiPaths) -> int:
         print(f"refusing to publish: {e}", file=sys.stderr)
         return EXIT_FAILED
     print(f"published build {result.build_id} ({len(result.tables)} tables) to {result.serving_db} and {result.exports}")
+    if result.open_data is not None:
+        state = "valid" if result.open_data.valid else "NOT valid: the previous open data stays current"
+        print(f"  open data: {len(result.open_data.datasets)} datasets in {result.open_data.folder} ({state})")
     if os.environ.get("KOPERASI_POSTGRES_URL"):
         print("  and to PostgreSQL (KOPERASI_POSTGRES_URL): schemas marts, meta and quality, read by koperasi_bi")
     return EXIT_OK

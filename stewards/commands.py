@@ -13,6 +13,7 @@ from stewards import render, texts
 from stewards.report import build_report
 from stewards.workbook import files_with_open_quarantine, write_csv, write_workbook
 from warehouse.lock import pipeline_lock
+from warehouse.opendata import latest_validation
 from warehouse.paths import KoperasiPaths
 
 CLI = ".venv/bin/koperasi"
@@ -36,7 +37,7 @@ def write_report_html(paths: KoperasiPaths, out: Path | None = None) -> Path | N
     if not paths.build_db.exists():
         return None
     with _reading_build(paths) as con:
-        html = render.as_html(build_report(con))
+        html = render.as_html(build_report(con, latest_validation(paths.opendata)))
     target = out or report_html_path(paths)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(html, encoding="utf-8")
@@ -73,7 +74,7 @@ def quality(paths: KoperasiPaths, *, files: list[str] | None = None, out: str | 
         return 0
     with _reading_build(paths) as con:
         if files is None:
-            print(render.as_text(build_report(con)))
+            print(render.as_text(build_report(con, latest_validation(paths.opendata))))
             print(f"\nLaporan yang sama sebagai halaman web: {CLI} quality --html  ·  Data Docs (teknis): "
                   f"{paths.data_docs / 'index.html'}")
             return 0

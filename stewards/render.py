@@ -45,8 +45,28 @@ def as_text(report: Report) -> str:
             lines += _finding_lines(finding, "    ")
         if entry.advice:
             lines.append(f"    => {entry.advice}")
+    lines += ["", *open_data_lines(report.open_data)]
     lines += ["", "Langkah berikutnya:"] + [f"  {i}. {step}" for i, step in enumerate(report.next_steps, 1)]
     return "\n".join(lines)
+
+
+def _open_data_headline(open_data: dict | None) -> str:
+    if not open_data:
+        return "Data terbuka (Satu Data Indonesia): belum ada publikasi."
+    datasets = open_data["datasets"]
+    valid = sum(1 for d in datasets if d["valid"])
+    where = open_data["folder"] if open_data.get("current") else f"{open_data['folder']} (TIDAK dipakai)"
+    verdict = ("semua lolos validasi" if valid == len(datasets) else
+               f"{len(datasets) - valid} tidak lolos validasi; data terbuka sebelumnya tetap yang berlaku")
+    return f"Data terbuka (Satu Data Indonesia): {len(datasets)} set data di {where}; {verdict}."
+
+
+def open_data_lines(open_data: dict | None) -> list[str]:
+    lines = [_open_data_headline(open_data)]
+    for d in (open_data or {}).get("datasets", []):
+        state = "lolos validasi" if d["valid"] else "TIDAK lolos validasi: " + "; ".join(d["errors"][:3])
+        lines.append(f"  - {d['title']} ({d['name']}.csv): {texts.number(d['rows'])} baris, {state}")
+    return lines
 
 
 _CSS = """body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:60rem;color:#1d1d1d;
@@ -88,6 +108,9 @@ def as_html(report: Report) -> str:
         if entry.advice:
             parts.append(f'<div class="advice"><strong>Yang perlu dilakukan:</strong> {escape(entry.advice)}</div>')
         parts.append("</div>")
+    parts.append("<h2>Data terbuka (Satu Data Indonesia)</h2><p>" + escape(_open_data_headline(report.open_data))
+                 + "</p><ul>" + "".join(f"<li>{escape(line.strip()[2:])}</li>"
+                                        for line in open_data_lines(report.open_data)[1:]) + "</ul>")
     parts.append("<h2>Langkah berikutnya</h2><ol>" + "".join(f"<li>{escape(s)}</li>" for s in report.next_steps)
                  + "</ol></body></html>")
     return "\n".join(parts)

@@ -50,6 +50,7 @@ class Report:
     files_loaded: int = 0
     quarantined_rows: dict[str, int] = field(default_factory=dict)  # source -> open quarantined rows
     next_steps: list[str] = field(default_factory=list)
+    open_data: dict | None = None  # the latest publication's open datasets (warehouse.opendata.latest_validation)
 
 
 def _rows(con, query: str, params: list | None = None) -> list[tuple]:
@@ -59,12 +60,12 @@ def _rows(con, query: str, params: list | None = None) -> list[tuple]:
         return []
 
 
-def build_report(con: duckdb.DuckDBPyConnection) -> Report:
+def build_report(con: duckdb.DuckDBPyConnection, open_data: dict | None = None) -> Report:
     try:
         verdict = builds.latest(con)
     except duckdb.CatalogException:
         verdict = None
-    report = Report(verdict.build_id if verdict else None, verdict.verdict if verdict else None)
+    report = Report(verdict.build_id if verdict else None, verdict.verdict if verdict else None, open_data=open_data)
     if verdict is not None:
         _build_results(report, verdict)
     _files(con, report)

@@ -41,6 +41,11 @@ class KoperasiPaths:
         return self.home / "exports"
 
     @property
+    def opendata(self) -> Path:
+        """The open datasets for the Satu Data portals (``current`` links to the newest version)."""
+        return self.exports / "opendata"
+
+    @property
     def quality(self) -> Path:
         return self.home / "quality"
 

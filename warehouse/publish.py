@@ -23,6 +23,7 @@ import duckdb
 from ingestion import registry
 from warehouse import builds
 from warehouse.dbt_contract import DbtFacts, dbt_facts
+from warehouse.opendata import OpenData, write_open_data
 from warehouse.paths import KoperasiPaths
 
 SERVING_STORAGE_VERSION = "v1.0.0"
@@ -44,6 +45,7 @@ class Publication:
     serving_db: Path
     exports: Path
     rewritten: list[str] = field(default_factory=list)  # marts written anew; the rest came from the last publication
+    open_data: OpenData | None = None  # the open datasets this publication wrote (exports/opendata)
 
 
 def latest_verdict(paths: KoperasiPaths) -> builds.Verdict | None:
@@ -80,7 +82,8 @@ def _publish(paths: KoperasiPaths, verdict: builds.Verdict, *, run_id: str, labe
     staging = paths.serving_db.with_name(f"serving.{os.getpid()}.new.duckdb")
     published_at = datetime.now(timezone.utc).replace(tzinfo=None)
     version = _version(published_at)
-    _repair_exports(paths)
+    _repair_exports(paths.exports)
+    _repair_exports(paths.opendata)
     export_dir = paths.exports / "versions" / version
     export_dir.mkdir(parents=True, exist_ok=True)
     check_summary = verdict.summary()
@@ -119,6 +122,8 @@ def _publish(paths: KoperasiPaths, verdict: builds.Verdict, *, run_id: str, labe
             else:
                 con.execute(f"COPY (SELECT * FROM build.marts.\"{table}\") TO '{export_dir / (table + '.parquet')}' "
                             f"(FORMAT parquet, KV_METADATA {_parquet_metadata(table, facts)})")
+        open_data = write_open_data(con, paths.opendata / "versions" / version, build_id=verdict.build_id,
+                                    published_at=published_at)
         con.execute("CREATE TABLE serving.meta.serving_layout AS SELECT ?::VARCHAR AS fingerprint", [layout])
         _publish_quality(con, verdict.build_id, labels)
         con.execute("""CREATE TABLE serving.meta.publication AS SELECT
@@ -132,7 +137,9 @@ def _publish(paths: KoperasiPaths, verdict: builds.Verdict, *, run_id: str, labe
         con.close()
     _fsync(staging)
     os.replace(staging, paths.serving_db)  # readers see the old file or the new one, nothing in between
-    _switch_exports(paths, version)
+    _switch_exports(paths.exports, version)
+    if open_data.valid:  # an open-data package that fails its own validation never replaces the last good one
+        _switch_exports(paths.opendata, version)
     if os.environ.get("KOPERASI_POSTGRES_URL"):  # the same publication for BI tools that speak PostgreSQL
         from warehouse import postgres_publish
 
@@ -147,7 +154,7 @@ def _publish(paths: KoperasiPaths, verdict: builds.Verdict, *, run_id: str, labe
             raise PublishRefused(f"published to {paths.serving_db}, but not to PostgreSQL (it keeps the previous "
                                  f"publication): {e}") from None
     return Publication(verdict.build_id, run_id, published_at.isoformat(), counts, paths.serving_db,
-                       paths.exports / "current", sorted(rewritten))
+                       paths.exports / "current", sorted(rewritten), open_data)
 
 
 def _quality_tables(build_id: str) -> dict[str, str]:
@@ -314,27 +321,27 @@ def _fsync(path: Path) -> None:
         os.fsync(f.fileno())
 
 
-def _repair_exports(paths: KoperasiPaths) -> None:
-    """``exports/current`` must be a symlink to a version folder. A real folder there (a restored backup, a
-    copy made by hand) is kept as a version of its own, so the atomic switch can replace the link."""
-    link = paths.exports / "current"
+def _repair_exports(root: Path) -> None:
+    """``<root>/current`` (the exports, the open data) must be a symlink to a version folder. A real folder there
+    (a restored backup, a copy made by hand) is kept as a version of its own, so the atomic switch can replace it."""
+    link = root / "current"
     if link.is_dir() and not link.is_symlink():
-        kept = paths.exports / "versions" / f"restored-{datetime.now(timezone.utc):%Y%m%dT%H%M%S%f}"
+        kept = root / "versions" / f"restored-{datetime.now(timezone.utc):%Y%m%dT%H%M%S%f}"
         kept.parent.mkdir(parents=True, exist_ok=True)
         os.replace(link, kept)
     elif link.exists() and not link.is_symlink():
         raise PublishRefused(f"{link} is a file, not the link to the current exports: move it away and publish again")
 
 
-def _switch_exports(paths: KoperasiPaths, version: str) -> None:
-    """exports/current is a symlink to the newest version folder, swapped atomically; old versions pruned."""
-    link = paths.exports / "current"
-    tmp = paths.exports / f".current.{os.getpid()}"
+def _switch_exports(root: Path, version: str) -> None:
+    """``<root>/current`` is a symlink to the newest version folder, swapped atomically; old versions pruned."""
+    link = root / "current"
+    tmp = root / f".current.{os.getpid()}"
     tmp.unlink(missing_ok=True)
     tmp.symlink_to(Path("versions") / version)
     os.replace(tmp, link)
-    (paths.exports / "CURRENT").write_text(version + "\n", encoding="utf-8")
-    versions = sorted(p for p in (paths.exports / "versions").iterdir() if not p.name.startswith("restored-"))
+    (root / "CURRENT").write_text(version + "\n", encoding="utf-8")
+    versions = sorted(p for p in (root / "versions").iterdir() if not p.name.startswith("restored-"))
     for old in versions[:-3]:  # keep a few for readers still holding an older folder
         shutil.rmtree(old, ignore_errors=True)
 

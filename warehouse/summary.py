@@ -7,6 +7,7 @@ from pathlib import Path
 
 import duckdb
 
+from warehouse.opendata import read_validation
 from warehouse.paths import KoperasiPaths
 
 
@@ -24,6 +25,12 @@ def print_summary(paths: KoperasiPaths, phases: list[tuple[str, float]], total_s
     if paths.serving_db.exists():
         print(f"serving database: {paths.serving_db}  (BI reads this, read-only)")
         print(f"parquet exports:  {paths.exports / 'current'}")
+    opendata = read_validation(paths.opendata / "current")
+    if opendata is not None:
+        datasets = opendata["datasets"]
+        valid = sum(1 for d in datasets if d["valid"])
+        print(f"open data:        {paths.opendata / 'current'}  ({len(datasets)} datasets for the Satu Data portal, "
+              f"{valid} valid; datapackage.json, katalog.jsonld)")
     if report is not None:
         print(f"quality report:   {report}  (for stewards, in Indonesian; or: .venv/bin/koperasi quality)")
     if paths.data_docs.exists():

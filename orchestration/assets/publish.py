@@ -17,7 +17,8 @@ from warehouse.publish import PublishRefused, publish_build
 
 SERVED = [dg.AssetKey(["marts", name]) for name in (
     "dim_region", "dim_cooperative", "fct_cooperative_snapshot", "mart_member_counts", "mart_cooperative_health",
-    "mart_health_by_region", "mart_consolidation_scenario", "mart_umkm_coverage")]
+    "mart_health_by_region", "mart_consolidation_scenario", "mart_umkm_coverage")] + [
+    dg.AssetKey(["opendata", name]) for name in ("opendata_indicators", "opendata_datasets")]
 
 
 @functools.cache
@@ -64,4 +65,6 @@ def publication(context: dg.AssetExecutionContext, warehouse: WarehouseResource)
         "build_id": result.build_id, "verdict": verdict.verdict,
         "serving_db": str(result.serving_db), "exports": str(result.exports), "published_at": result.published_at,
         "tables": dg.MetadataValue.json(result.tables), "checks": dg.MetadataValue.json(verdict.summary()),
-        "marts_rewritten": dg.MetadataValue.json(result.rewritten)})
+        "marts_rewritten": dg.MetadataValue.json(result.rewritten),
+        "open_data": str(result.open_data.folder) if result.open_data else None,
+        "open_data_valid": bool(result.open_data and result.open_data.valid)})
