@@ -67,12 +67,23 @@ def serving_uri(home: Path) -> tuple[str, dict]:
             f"{info.get('port', 5432)}/{info.get('dbname', 'postgres')}", {})
 
 
-def bundle(uri: str, connect_args: dict, target: Path) -> Path:
+def province_name(home: Path) -> str:
+    """The province the published marts are about (``dim_region``), named in the dashboards' titles."""
+    import duckdb
+
+    try:
+        with duckdb.connect(str(home / "warehouse" / "serving.duckdb"), read_only=True) as con:
+            return con.execute("SELECT any_value(province_name) FROM marts.dim_region").fetchall()[0][0] or ""
+    except duckdb.Error:
+        return ""
+
+
+def bundle(uri: str, connect_args: dict, target: Path, province: str = "") -> Path:
     """The dashboards of bi/assets as an import bundle, the database rendered for this installation."""
     import yaml
 
     for path in sorted(ASSETS.rglob("*.yaml")):
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8").replace("{provinsi}", province)
         if path.parent.name == "databases":
             database = yaml.safe_load(text)
             database["sqlalchemy_uri"] = uri
@@ -106,7 +117,7 @@ def setup(home: Path, env: dict) -> tuple[str, str, str]:
     _superset(env, "init")
     uri, connect_args = serving_uri(home)
     with tempfile.TemporaryDirectory() as tmp:  # holds the rendered URI (a password with PostgreSQL): private
-        subprocess.run([sys.executable, str(BI_DIR / "import_assets.py"), str(bundle(uri, connect_args, Path(tmp))),
+        subprocess.run([sys.executable, str(BI_DIR / "import_assets.py"), str(bundle(uri, connect_args, Path(tmp), province_name(home))),
                         user], env=env, check=True, timeout=900)
     return user, password, source
 
@@ -133,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     uri = serving_uri(home)[0]
     where = f"PostgreSQL {uri.split('@')[-1]} as koperasi_bi" if "@" in uri else uri.split(":///")[-1]
     print(f"Database:  {DATABASE_NAME} -> {where}  (read-only)")
-    print("Dashboards: Ringkasan Koperasi Sumatera Utara, Kesehatan Koperasi, Skenario Koperasi Sekunder, "
+    print(f"Dashboards: Ringkasan Koperasi {province_name(home)}, Kesehatan Koperasi, Skenario Koperasi Sekunder, "
           "Cakupan UMKM, Kualitas Data")
     if args.setup_only:
         return 0

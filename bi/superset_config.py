@@ -13,7 +13,7 @@ SQLALCHEMY_DATABASE_URI = f"sqlite:///{BI_HOME / 'superset.db'}?check_same_threa
 SECRET_KEY = (BI_HOME / "secret.key").read_text(encoding="utf-8").strip()
 DATA_DIR = str(BI_HOME)
 
-APP_NAME = "Koperasi Sumatera Utara"
+APP_NAME = "Koperasi: Dinas Koperasi dan UKM"
 # The office's BI runs on 127.0.0.1 without the internet: no CDN, no map tiles, no telemetry.
 TALISMAN_ENABLED = False
 CONTENT_SECURITY_POLICY_WARNING = False

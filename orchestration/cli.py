@@ -214,7 +214,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="koperasi", description="North Sumatra cooperative data warehouse")
+    parser = argparse.ArgumentParser(prog="koperasi", description="Cooperative data warehouse of a provincial Dinas Koperasi dan UKM (KOPERASI_PROVINCE)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     sample = sub.add_parser("sample", help="generate realistic sample exports into the inbox")
