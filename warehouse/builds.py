@@ -18,6 +18,7 @@ from datetime import date, datetime, timezone
 import duckdb
 
 from ingestion.privacy import mask
+from ingestion.registry import current_files
 
 DDL = """
 CREATE SCHEMA IF NOT EXISTS quality;
@@ -113,8 +114,8 @@ def _now() -> datetime:
 def start(con: duckdb.DuckDBPyConnection, build_id: str, run_id: str | None = None) -> None:
     """A new build of the marts begins; it is built from the files the registry says are current."""
     ensure_schema(con)
-    files = con.execute("""SELECT source, file, sha256, snapshot_date FROM raw.ingested_files
-                           WHERE status = 'loaded' ORDER BY source, snapshot_date, file""").fetchall()
+    files = con.execute(f"""SELECT source, file, sha256, snapshot_date FROM raw.ingested_files
+                            WHERE sha256 IN ({current_files()}) ORDER BY source, snapshot_date, file""").fetchall()
     snapshots = sorted({d for source, _, _, d in files if source == "ods" and d is not None})
     con.execute("DELETE FROM quality.build_results WHERE build_id = ?", [build_id])
     con.execute("DELETE FROM quality.builds WHERE build_id = ?", [build_id])
