@@ -24,8 +24,10 @@ COLUMNS = {
     "member_key": "kunci anggota (samaran NIP)", "employment_status": "status kepegawaian",
     "opd_code": "kode OPD", "health_band": "predikat kesehatan", "snapshot_date": "tanggal snapshot",
     "quarantine_share": "porsi baris karantina", "total_mismatches": "selisih baris Jumlah",
-    "abs_relative_difference": "selisih jumlah anggota mart dan data mentah", "mart_members": "anggota di mart",
     "member_cooperatives": "koperasi anggota", "scenario_id": "skenario",
+    "combined_health_band": "predikat kesehatan gabungan", "region_kind": "jenis wilayah (kabupaten/kota)",
+    "level_wilayah": "tingkat wilayah", "kode_wilayah": "kode wilayah Kemendagri", "kemendagri_code": "kode Kemendagri",
+    "kode_bps": "kode wilayah BPS", "indikator": "indikator", "data": "nilai", "periode": "periode",
 }
 
 MODELS = {
@@ -35,7 +37,10 @@ MODELS = {
     "dim_cooperative": "tabel koperasi", "fct_cooperative_snapshot": "fakta koperasi per snapshot",
     "mart_member_counts": "mart jumlah anggota", "mart_cooperative_health": "mart kesehatan koperasi",
     "mart_health_by_region": "mart kesehatan per wilayah", "mart_consolidation_scenario": "mart skenario koperasi sekunder",
-    "mart_umkm_coverage": "mart cakupan UMKM",
+    "mart_umkm_coverage": "mart cakupan UMKM", "opendata_indicators": "data terbuka (Satu Data)",
+    "opendata_datasets": "metadata data terbuka", "seed_regions": "tabel acuan wilayah",
+    "stg_reference__regions": "wilayah provinsi", "seed_region_population": "tabel penduduk Dukcapil",
+    "seed_opendata_indicators": "tabel acuan indikator data terbuka",
 }
 
 # Quarantine reasons: (what is wrong, what to do).
