@@ -3,9 +3,12 @@
     python benchmarks/run.py --scale province|national [--runs N] [--json results.json]
 
 Generates the sample once, then N times (default 3): a full `koperasi run` on a fresh KOPERASI_HOME, the
-pure-DuckDB lower bound on the same files, and `koperasi run` after one more snapshot arrives. Prints the
-median of each phase (seconds, rows/s, peak RSS; every run's figures in the JSON), the ratios pipeline / lower
-bound and one more snapshot / full build, and writes JSON (default benchmarks/results/<scale>.json).
+pure-DuckDB lower bound on the same files, `koperasi run` after one more snapshot arrives, and `koperasi run`
+with nothing new. Beside each, the peer a user would pick (dbt and cron): `dbt build` alone on a copy of the
+same loaded raw tables (full: a fresh copy; +1: the copy after the new snapshot's rows; no change: the same copy
+again). Prints the median of each phase (seconds, rows/s, peak RSS; every run's figures in the JSON), our run /
+dbt alone, our run / lower bound, one more snapshot / full build, and writes JSON (default
+benchmarks/results/<scale>.json).
 """
 
 from __future__ import annotations
@@ -70,6 +73,38 @@ def registry_rows(home: Path) -> int:
         return con.execute("SELECT count(*) FROM raw.ods_cooperatives").fetchone()[0]
 
 
+def dbt_alone(home: Path, copy: Path, env: dict, *, fresh: bool) -> float:
+    """`dbt build` alone on the raw tables `koperasi run` loaded into ``home`` (copied to ``copy``; ``fresh``:
+    nothing built there yet, as a peer's first build)."""
+    import duckdb
+
+    (copy / "warehouse").mkdir(parents=True, exist_ok=True)
+    build = copy / "warehouse" / "build.duckdb"
+    if fresh or not build.exists():
+        build.unlink(missing_ok=True)
+        with duckdb.connect(str(build)) as con:  # the raw layer only: what a peer's loader would have written
+            con.execute(f"ATTACH '{home / 'warehouse' / 'build.duckdb'}' AS loaded (READ_ONLY)")
+            con.execute("CREATE SCHEMA raw")
+            for (table, kind) in con.execute("SELECT table_name, table_type FROM information_schema.tables "
+                                             "WHERE table_catalog = 'loaded' AND table_schema = 'raw'").fetchall():
+                if kind == "BASE TABLE":
+                    con.execute(f'CREATE TABLE raw."{table}" AS SELECT * FROM loaded.raw."{table}"')
+            for (view, sql) in con.execute("SELECT view_name, sql FROM duckdb_views() WHERE database_name = 'loaded' "
+                                           "AND schema_name = 'raw'").fetchall():
+                con.execute(sql.replace("CREATE VIEW", "CREATE OR REPLACE VIEW", 1))
+    else:  # the new snapshot's rows, appended as a peer's loader would
+        with duckdb.connect(str(build)) as con:
+            con.execute(f"ATTACH '{home / 'warehouse' / 'build.duckdb'}' AS loaded (READ_ONLY)")
+            for (table,) in con.execute("SELECT table_name FROM information_schema.tables WHERE table_catalog = "
+                                        "'loaded' AND table_schema = 'raw' AND table_type = 'BASE TABLE'").fetchall():
+                con.execute(f'DELETE FROM raw."{table}"')
+                con.execute(f'INSERT INTO raw."{table}" SELECT * FROM loaded.raw."{table}"')
+    seconds, _, _ = timed([str(BIN / "dbt"), "build", "--quiet", "--project-dir", str(ROOT / "dbt_project"),
+                           "--profiles-dir", str(ROOT / "dbt_project"), "--target-path", str(copy / "target")],
+                          {**env, "KOPERASI_HOME": str(copy)})
+    return seconds
+
+
 def one_run(generated: Path, work: Path, ods_files: list[Path], base_env: dict) -> dict[str, dict]:
     """One full build on a fresh home, the lower bound, and the build after one more snapshot."""
     home = work / "home"
@@ -90,6 +125,7 @@ def one_run(generated: Path, work: Path, ods_files: list[Path], base_env: dict) 
     for phase, phase_seconds in step_seconds(home).items():
         record(f"  {phase}", phase_seconds, None, rows if phase.startswith("ingest") else None)
     record("koperasi run (full)", seconds, rss, rows)
+    record("dbt build alone (full)", dbt_alone(home, work / "dbt_alone", env, fresh=True), None, None)
 
     lower_seconds, lower_rss, lower_output = timed(
         [sys.executable, str(ROOT / "benchmarks" / "lower_bound.py"), "--inbox", str(home / "inbox"),
@@ -103,6 +139,10 @@ def one_run(generated: Path, work: Path, ods_files: list[Path], base_env: dict) 
     shutil.copy(ods_files[-1], home / "inbox" / "ods" / ods_files[-1].name)
     seconds, rss, _ = timed([str(BIN / "koperasi"), "run"], env)
     record("koperasi run (+1 snapshot)", seconds, rss, None)
+    record("dbt build alone (+1 snapshot)", dbt_alone(home, work / "dbt_alone", env, fresh=False), None, None)
+    seconds, rss, _ = timed([str(BIN / "koperasi"), "run"], env)
+    record("koperasi run (no change)", seconds, rss, None)
+    record("dbt build alone (no change)", dbt_alone(home, work / "dbt_alone", env, fresh=False), None, None)
     phases["_registry_rows"] = {"rows": rows}
     return phases
 
@@ -132,7 +172,9 @@ def main() -> int:
             shutil.rmtree(work / f"run{index + 1}", ignore_errors=True)
         print(f"run {index + 1}/{args.runs}: full {runs[-1]['koperasi run (full)']['seconds']} s, "
               f"+1 snapshot {runs[-1]['koperasi run (+1 snapshot)']['seconds']} s, "
-              f"lower bound {runs[-1]['lower bound (pure DuckDB)']['seconds']} s", flush=True)
+              f"no change {runs[-1]['koperasi run (no change)']['seconds']} s, "
+              f"lower bound {runs[-1]['lower bound (pure DuckDB)']['seconds']} s, "
+              f"dbt alone {runs[-1]['dbt build alone (full)']['seconds']} s", flush=True)
     rows = runs[0].pop("_registry_rows")["rows"]
     for run in runs[1:]:
         run.pop("_registry_rows")
@@ -148,11 +190,13 @@ def main() -> int:
                         "rows_per_second": median(phase, "rows_per_second")})
     full, lower = median("koperasi run (full)", "seconds"), median("lower bound (pure DuckDB)", "seconds")
     incremental = median("koperasi run (+1 snapshot)", "seconds")
+    peers = {case: round(median(f"koperasi run ({case})", "seconds") / median(f"dbt build alone ({case})", "seconds"), 2)
+             for case in ("full", "+1 snapshot", "no change")}
     summary = {
         "scale": args.scale, "registry_rows": rows, "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "runs": args.runs,
         "pipeline_over_lower_bound": round(full / lower, 2),
-        "incremental_over_full": round(incremental / full, 3),
+        "incremental_over_full": round(incremental / full, 3), "our_run_over_dbt_alone": peers,
         "phases": results, "every_run": runs,
     }
     print(f"\nmedians of {args.runs} run(s)\n{'phase':40s} {'seconds':>9s} {'rows/s':>11s} {'peak RSS':>10s}")
@@ -162,6 +206,7 @@ def main() -> int:
         print(f"{r['phase']:40s} {r['seconds']:9.2f} {rate:>11s} {rss_text:>10s}")
     print(f"\nregistry rows: {rows:,}; pipeline / lower bound = {summary['pipeline_over_lower_bound']}x; "
           f"incremental / full = {summary['incremental_over_full']:.1%}")
+    print("our run / dbt build alone: " + ", ".join(f"{case} {ratio}x" for case, ratio in peers.items()))
     out = args.json or ROOT / "benchmarks" / "results" / f"{args.scale}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(summary, indent=1), encoding="utf-8")

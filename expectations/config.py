@@ -8,10 +8,13 @@ import yaml
 THRESHOLDS = Path(__file__).resolve().parent / "thresholds.yaml"
 
 
-def thresholds() -> dict:
+def thresholds_file() -> Path:
     """The committed thresholds, or a deployment's own file named by KOPERASI_THRESHOLDS."""
-    path = Path(os.environ.get("KOPERASI_THRESHOLDS", THRESHOLDS))
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    return Path(os.environ.get("KOPERASI_THRESHOLDS", THRESHOLDS))
+
+
+def thresholds() -> dict:
+    return yaml.safe_load(thresholds_file().read_text(encoding="utf-8"))
 
 
 def ods_snapshot_limits() -> str:

@@ -26,6 +26,8 @@ class RunOutcome:
     withdrawn_files: list[tuple[str, str, str, str]] = field(default_factory=list)  # source, file, status, why
     published: bool = False
     report: Path | None = None  # the stewards' report page written at the end of the run
+    unchanged: str | None = None  # the served build, when nothing it is made from changed: nothing built
+
 
     @property
     def ok(self) -> bool:
@@ -33,6 +35,8 @@ class RunOutcome:
 
     @property
     def exit_status(self) -> int:
+        if self.unchanged and not self.failures:
+            return EXIT_PUBLISHED_WITH_WITHDRAWN if self.withdrawn_files else EXIT_OK
         if self.failures or not self.published:
             return EXIT_FAILED
         return EXIT_PUBLISHED_WITH_WITHDRAWN if self.withdrawn_files else EXIT_OK
@@ -69,6 +73,11 @@ def _execute_locked(paths: KoperasiPaths) -> RunOutcome:
             f"the inbox {paths.inbox} is empty and nothing was loaded before: put ODS exports in inbox/ods, BPS "
             "tables in inbox/bps and OPD lists in inbox/opd (or 'koperasi sample' for sample data), then run again")
         return outcome
+    outcome.unchanged = unchanged_since_served(paths)
+    if outcome.unchanged:  # no new file, nothing it is made from changed: no Dagster, no dbt, no publication
+        outcome.withdrawn_files = withdrawn_inbox_files(paths)
+        outcome.phases.append(("compare inputs with the served build", time.perf_counter() - start))
+        return outcome
     instance = local_instance(paths)
     for run_id in recover_interrupted_runs(instance):
         print(f"marked interrupted run {run_id} as failed")
@@ -97,7 +106,8 @@ def _execute_locked(paths: KoperasiPaths) -> RunOutcome:
         outcome.phases.append((f"ingest + check ODS {pending[0]}..{pending[-1]}", time.perf_counter() - t))
         # A file that fails its checks is withdrawn (listed below), not a failure of the run: the rest goes on.
         outcome.failures += failed_steps(result.all_events, but_failed_checks=True)
-    if not outcome.failures:
+        outcome.unchanged = None if outcome.failures else unchanged_since_served(paths)  # e.g. a withdrawn file alone
+    if not outcome.failures and not outcome.unchanged:
         t = time.perf_counter()
         result = defs.resolve_job_def("refresh_job").execute_in_process(instance=instance, raise_on_error=False,
                                                                            run_config=SILENT)
@@ -105,12 +115,43 @@ def _execute_locked(paths: KoperasiPaths) -> RunOutcome:
         outcome.failures += failed_steps(result.all_events) + failed_checks(result.all_events)
         if not result.success and not outcome.failures:
             outcome.failures.append(f"run {result.run_id} did not succeed")
-        outcome.published = any(e.asset_key.to_user_string() == "serving/publication"
-                                for e in result.get_asset_materialization_events())
+        for event in result.get_asset_materialization_events():
+            if event.asset_key.to_user_string() == "serving/publication":
+                metadata = event.materialization.metadata
+                outcome.published = bool(metadata["published"].value) if "published" in metadata else True
+                if "unchanged_since" in metadata:
+                    outcome.unchanged = metadata["unchanged_since"].value
         if outcome.failures:
             _conclude_failed_build(paths, result.run_id, outcome.failures)
     outcome.withdrawn_files = withdrawn_inbox_files(paths)
     return outcome
+
+
+def unchanged_since_served(paths: KoperasiPaths) -> str | None:
+    """The served build's id when a build now would be made of the same inputs (``warehouse.fingerprint``): no
+    inbox file the registry has not seen, the latest build passed with the served build's fingerprint, and that
+    fingerprint is today's. ``KOPERASI_DBT_TESTS=all`` (a full test run, as the nightly schedule's) always builds."""
+    import duckdb
+
+    from ingestion.api import file_sha256, inbox_files
+    from ingestion.registry import done_files
+    from warehouse import builds
+    from warehouse.fingerprint import input_fingerprint, served_build
+
+    served = served_build(paths.serving_db)
+    if served is None or os.environ.get("KOPERASI_DBT_TESTS") == "all" or not paths.build_db.exists():
+        return None
+    try:
+        with duckdb.connect(str(paths.build_db), read_only=True) as con:
+            known = done_files(con)
+            if any((source, file_sha256(p)) not in known for source in SOURCES for p in inbox_files(paths.inbox, source)):
+                return None
+            latest = builds.latest(con)
+            if latest is None or not latest.passed or latest.input_fingerprint != served[1]:
+                return None
+            return served[0] if input_fingerprint(con) == served[1] else None
+    except duckdb.Error:  # another writer holds the file, or it predates these tables: build as usual
+        return None
 
 
 def _has_loaded_files(paths: KoperasiPaths) -> bool:
@@ -191,6 +232,9 @@ def run_pipeline(paths: KoperasiPaths) -> int:
         print("\nFAILED — nothing was published; BI keeps the previous publication. Failed:", file=sys.stderr)
         for failure in outcome.failures:
             print(f"  {failure}", file=sys.stderr)
+    elif outcome.unchanged:
+        print(f"unchanged: nothing the served build {outcome.unchanged} is made from has changed (files, dbt project, "
+              "thresholds, mappings): no build, no publication")
     elif outcome.published:
         print("published: " + ("with the withdrawn files above left out" if outcome.withdrawn_files else "all files"))
     return outcome.exit_status

@@ -32,6 +32,8 @@ CREATE TABLE IF NOT EXISTS quality.build_results (
 -- which rows or values are behind a failure (a few, never personal columns: see warehouse.examples).
 ALTER TABLE quality.build_results ADD COLUMN IF NOT EXISTS facts JSON;
 ALTER TABLE quality.build_results ADD COLUMN IF NOT EXISTS examples JSON;
+-- What the build was made from (warehouse.fingerprint): a run whose inputs equal the served build's builds nothing.
+ALTER TABLE quality.builds ADD COLUMN IF NOT EXISTS input_fingerprint VARCHAR;
 """
 
 PASSED, FAILED, UNFINISHED = "passed", "failed", "unfinished"
@@ -63,6 +65,7 @@ class Verdict:
     source_snapshots: list[date]
     source_files: list[dict]
     results: list[CheckResult] = field(default_factory=list)
+    input_fingerprint: str | None = None
 
     @property
     def failures(self) -> list[CheckResult]:
@@ -111,7 +114,8 @@ def _now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
-def start(con: duckdb.DuckDBPyConnection, build_id: str, run_id: str | None = None) -> None:
+def start(con: duckdb.DuckDBPyConnection, build_id: str, run_id: str | None = None,
+          input_fingerprint: str | None = None) -> None:
     """A new build of the marts begins; it is built from the files the registry says are current."""
     ensure_schema(con)
     files = con.execute(f"""SELECT source, file, sha256, snapshot_date FROM raw.ingested_files
@@ -119,9 +123,10 @@ def start(con: duckdb.DuckDBPyConnection, build_id: str, run_id: str | None = No
     snapshots = sorted({d for source, _, _, d in files if source == "ods" and d is not None})
     con.execute("DELETE FROM quality.build_results WHERE build_id = ?", [build_id])
     con.execute("DELETE FROM quality.builds WHERE build_id = ?", [build_id])
-    con.execute("INSERT INTO quality.builds VALUES (?, ?, ?, NULL, ?, ?)",
+    con.execute("INSERT INTO quality.builds (build_id, run_id, started_at, finished_at, source_snapshots, source_files, "
+                "input_fingerprint) VALUES (?, ?, ?, NULL, ?, ?, ?)",
                 [build_id, run_id or build_id, _now(), snapshots,
-                 json.dumps([{"source": s, "file": f, "sha256": h} for s, f, h, _ in files])])
+                 json.dumps([{"source": s, "file": f, "sha256": h} for s, f, h, _ in files]), input_fingerprint])
     record(con, build_id, [CheckResult("file_gate", f, True, asset=f"raw ({s})",
                                        detail="passed its blocking checks when it was loaded")
                            for s, f, _, _ in files])
@@ -166,11 +171,15 @@ def finish(con: duckdb.DuckDBPyConnection, build_id: str, problems: list[CheckRe
 
 
 def load(con: duckdb.DuckDBPyConnection, build_id: str) -> Verdict:
-    row = con.execute("SELECT build_id, run_id, started_at, finished_at, source_snapshots, source_files "
-                      "FROM quality.builds WHERE build_id = ?", [build_id]).fetchall()
+    cursor = con.execute("SELECT * FROM quality.builds WHERE build_id = ?", [build_id])
+    names = [d[0] for d in cursor.description]  # a database from before input_fingerprint has no such column
+    row = cursor.fetchall()
     if not row:
         raise KeyError(build_id)
-    build_id, run_id, started_at, finished_at, snapshots, files = row[0]
+    build = dict(zip(names, row[0]))
+    build_id, run_id, started_at, finished_at, snapshots, files, fingerprint = (
+        build["build_id"], build["run_id"], build["started_at"], build["finished_at"], build["source_snapshots"],
+        build["source_files"], build.get("input_fingerprint"))
     cursor = con.execute("SELECT * FROM quality.build_results WHERE build_id = ? ORDER BY passed, kind, name",
                          [build_id])
     columns = [d[0] for d in cursor.description]  # a database from before facts/examples has neither
@@ -180,7 +189,7 @@ def load(con: duckdb.DuckDBPyConnection, build_id: str) -> Verdict:
         results.append(CheckResult(row["kind"], row["name"], row["passed"], row["blocking"], row["asset"],
                                    row["detail"], _json(row.get("facts")), _json(row.get("examples"))))
     return Verdict(build_id, run_id, started_at, finished_at, list(snapshots or []), json.loads(files or "[]"),
-                   results)
+                   results, fingerprint)
 
 
 def _json(text: str | None):

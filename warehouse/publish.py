@@ -128,9 +128,11 @@ def _publish(paths: KoperasiPaths, verdict: builds.Verdict, *, run_id: str, labe
         _publish_quality(con, verdict.build_id, labels)
         con.execute("""CREATE TABLE serving.meta.publication AS SELECT
             ?::VARCHAR AS build_id, ?::VARCHAR AS run_id, ?::TIMESTAMP AS published_at,
-            ?::DATE[] AS source_snapshots, ?::JSON AS source_files, ?::JSON AS check_summary, ?::JSON AS tables""",
+            ?::DATE[] AS source_snapshots, ?::JSON AS source_files, ?::JSON AS check_summary, ?::JSON AS tables,
+            ?::VARCHAR AS input_fingerprint""",
                     [verdict.build_id, run_id, published_at, verdict.source_snapshots,
-                     json.dumps(verdict.source_files), json.dumps(check_summary), json.dumps(counts)])
+                     json.dumps(verdict.source_files), json.dumps(check_summary), json.dumps(counts),
+                     verdict.input_fingerprint])
         con.execute("DETACH serving")
         con.execute("DETACH build")
     finally:

@@ -16,6 +16,7 @@ from orchestration.dbt_checks import failed_build_evaluations
 from orchestration.dbt_project import DBT_PROJECT, DBT_TESTS_TAG, KoperasiTranslator
 from orchestration.resources import BUILD_DB_POOL, WarehouseResource
 from warehouse import builds
+from warehouse.fingerprint import input_fingerprint
 from warehouse.dbt_manifest import prepared_manifest, use_dbt_environment
 from warehouse.inspect import table_row_count
 
@@ -46,7 +47,7 @@ def koperasi_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehou
     use_dbt_environment(warehouse.paths)
     with warehouse.writing(f"Dagster run {context.run.run_id[:8]} (dbt build)", context.log.info):
         with warehouse.build_connection() as con:
-            builds.start(con, context.run.run_id)
+            builds.start(con, context.run.run_id, input_fingerprint=input_fingerprint(con))
         (target / "run_results.json").unlink(missing_ok=True)  # a stale file would judge this build
         # Events are collected first: dbt holds the DuckDB file until it exits; row counts are read afterwards.
         # The nightly schedule's tag tests every row, not only the rebuilt snapshots: for this invocation only

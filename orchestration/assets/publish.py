@@ -13,6 +13,7 @@ from orchestration.resources import BUILD_DB_POOL, WarehouseResource
 from orchestration.run_events import failed_checks, failed_steps, materialized
 from warehouse import builds
 from warehouse.dbt_manifest import prepared_manifest
+from warehouse.fingerprint import served_build
 from warehouse.publish import PublishRefused, publish_build
 
 SERVED = [dg.AssetKey(["marts", name]) for name in (
@@ -57,6 +58,13 @@ def publication(context: dg.AssetExecutionContext, warehouse: WarehouseResource)
                 raise dg.Failure(description=f"publish refused: this run built no marts, or a later build "
                                              f"({latest}) replaced them; publish that build with 'koperasi publish'")
             verdict = builds.finish(con, context.run.run_id, problems, required=required_checks())
+        served = served_build(warehouse.paths.serving_db)
+        if verdict.passed and verdict.input_fingerprint and served and served[1] == verdict.input_fingerprint:
+            # The same inputs as the build BI has (e.g. the nightly full test run): nothing new to publish.
+            context.log.info(f"build {verdict.build_id} is made of the same inputs as the served build {served[0]}: "
+                             "not published")
+            return dg.MaterializeResult(metadata={"build_id": verdict.build_id, "verdict": verdict.verdict,
+                                                  "published": False, "unchanged_since": served[0]})
         try:
             result = publish_build(warehouse.paths, verdict, run_id=context.run.run_id, labels=steward_labels())
         except PublishRefused as refused:
@@ -67,4 +75,4 @@ def publication(context: dg.AssetExecutionContext, warehouse: WarehouseResource)
         "tables": dg.MetadataValue.json(result.tables), "checks": dg.MetadataValue.json(verdict.summary()),
         "marts_rewritten": dg.MetadataValue.json(result.rewritten),
         "open_data": str(result.open_data.folder) if result.open_data else None,
-        "open_data_valid": bool(result.open_data and result.open_data.valid)})
+        "open_data_valid": bool(result.open_data and result.open_data.valid), "published": True})

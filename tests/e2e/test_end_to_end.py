@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 
@@ -67,13 +68,38 @@ def test_health_and_coverage_marts(built):
     assert ranks[0] == 1 and ranks[2] == len(regions())
 
 
-def test_second_run_is_incremental_and_idempotent(built):
-    paths, _ = built
+def test_a_run_with_nothing_new_builds_and_publishes_nothing(own_home):
+    """The inputs of the served build unchanged: no dbt node runs, serving.duckdb and its publication stay."""
+    paths, _ = own_home
     before = _one(paths, "SELECT count(*) FROM raw.ods_cooperatives")[0]
+    serving = hashlib.sha256(paths.serving_db.read_bytes()).hexdigest()
+    with duckdb.connect(str(paths.serving_db), read_only=True) as con:
+        publication = con.execute("SELECT build_id, published_at FROM meta.publication").fetchall()
+    run_results = paths.dbt_target / "run_results.json"
+    run_results.unlink()
     outcome = execute(paths)
-    assert outcome.ok, outcome.failures
-    assert not [p for p, _ in outcome.phases if p.startswith("ingest + check ODS")], "no snapshot is ingested twice"
+    assert outcome.ok and outcome.unchanged == publication[0][0] and outcome.exit_status == 0, outcome
+    assert not [p for p, _ in outcome.phases if p.startswith("ingest")], "nothing ingested, nothing built"
+    assert not run_results.exists(), "no dbt node ran"
+    assert hashlib.sha256(paths.serving_db.read_bytes()).hexdigest() == serving
+    with duckdb.connect(str(paths.serving_db), read_only=True) as con:
+        assert con.execute("SELECT build_id, published_at FROM meta.publication").fetchall() == publication
     assert _one(paths, "SELECT count(*) FROM raw.ods_cooperatives")[0] == before
+
+
+def test_a_changed_threshold_makes_the_next_run_build_and_publish(own_home, tmp_path, monkeypatch):
+    from expectations.config import THRESHOLDS
+
+    paths, _ = own_home
+    with duckdb.connect(str(paths.serving_db), read_only=True) as con:
+        before = con.execute("SELECT build_id FROM meta.publication").fetchall()
+    stricter = tmp_path / "thresholds.yaml"
+    stricter.write_text(THRESHOLDS.read_text().replace("quarantine_share_max: 0.05", "quarantine_share_max: 0.04"))
+    monkeypatch.setenv("KOPERASI_THRESHOLDS", str(stricter))
+    outcome = execute(paths)
+    assert outcome.ok and outcome.published and not outcome.unchanged, outcome
+    with duckdb.connect(str(paths.serving_db), read_only=True) as con:
+        assert con.execute("SELECT build_id FROM meta.publication").fetchall() != before
 
 
 def test_the_quality_dashboard_names_each_check_by_its_meaning(built):

@@ -35,6 +35,11 @@ def _koperasi_run(paths: KoperasiPaths, **env) -> subprocess.CompletedProcess:
                           env={**os.environ, "KOPERASI_HOME": str(paths.home), **env}, timeout=600)
 
 
+def _builds(paths: KoperasiPaths) -> int:
+    with duckdb.connect(str(paths.build_db), read_only=True) as con:
+        return con.execute("SELECT count(*) FROM quality.builds").fetchall()[0][0]
+
+
 def _publication(paths: KoperasiPaths) -> tuple:
     with duckdb.connect(str(paths.serving_db), read_only=True) as con:
         return con.execute("SELECT run_id, published_at FROM meta.publication").fetchone()
@@ -52,8 +57,10 @@ def _write_shrunken_snapshot(paths: KoperasiPaths, trailer: bytes = b"") -> None
 def test_a_snapshot_with_40_percent_fewer_cooperatives_is_stopped(home):
     _write_shrunken_snapshot(home)
     try:
+        runs_before = _builds(home)
         result = _koperasi_run(home)
         assert result.returncode == 3, "published, with the withdrawn file left out"
+        assert "unchanged:" in result.stdout and _builds(home) == runs_before, "a withdrawn file alone builds nothing"
         assert "expect_table_row_count_to_be_between" in result.stderr and "failed its checks" in result.stderr
         with duckdb.connect(str(home.build_db), read_only=True) as con:
             assert con.execute(f"SELECT count(*) FROM raw.ods_cooperatives WHERE snapshot_date = '{BAD_SNAPSHOT}'").fetchone()[0] == 0
@@ -110,11 +117,12 @@ def test_a_failing_dbt_test_at_error_severity_stops_publish(home):
             con.execute("""DELETE FROM raw.ods_cooperatives WHERE rowid IN (
                 SELECT rowid FROM raw.ods_cooperatives WHERE snapshot_date = DATE '2024-12-31'
                 QUALIFY row_number() OVER (PARTITION BY cooperative_nik ORDER BY rowid) > 1)""")
-    # The bug fixed, the next run publishes again and the stewards' report judges that build.
+    # The bug fixed, the next run builds again (the latest build failed); its inputs are the served build's again,
+    # so BI keeps that publication, and the stewards' report judges the new build.
     result = _koperasi_run(home)
     assert result.returncode == 0, result.stderr
-    after = _publication(home)
-    assert after != publication and after[1] > publication[1]
+    assert "unchanged:" in result.stdout and _publication(home) == publication
+    assert _digest(home.serving_db) == serving_before
     quality = subprocess.run([sys.executable, "-m", "orchestration.cli", "quality"], capture_output=True, text=True,
                              env={**os.environ, "KOPERASI_HOME": str(home.home)})
     assert quality.returncode == 0
@@ -130,7 +138,9 @@ def test_a_mart_failing_reconciliation_stops_publish(home):
         con.execute("""DELETE FROM marts.fct_cooperative_snapshot WHERE rowid = (
             SELECT min(rowid) FROM marts.fct_cooperative_snapshot
             WHERE snapshot_date = (SELECT min(snapshot_date) FROM marts.fct_cooperative_snapshot))""")
-    result = _koperasi_run(home)
+    # Nothing the build is made from changed: only a full test run (the nightly schedule's scope) builds again.
+    assert "unchanged:" in _koperasi_run(home).stdout
+    result = _koperasi_run(home, KOPERASI_DBT_TESTS="all")
     assert result.returncode != 0
     assert "assert_members_reconcile_across_layers" in result.stderr
     assert _digest(home.serving_db) == serving_before
