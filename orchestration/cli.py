@@ -105,7 +105,7 @@ def _prepare(args: argparse.Namespace) -> int:
 def _publish(args: argparse.Namespace) -> int:
     from orchestration.run import republish
 
-    return republish(get_paths())
+    return republish(get_paths(), force=args.force)
 
 
 def _postgres(args: argparse.Namespace) -> int:
@@ -288,6 +288,9 @@ def build_parser() -> argparse.ArgumentParser:
     prepare.set_defaults(handler=_prepare)
 
     publish = sub.add_parser("publish", help="publish the latest build, if its verdict passed, to the serving database")
+    publish.add_argument("--force", action="store_true",
+                         help="publish it again even when it is made of the served build's inputs (e.g. to repair the "
+                              "exports folder after a restore by hand)")
     publish.set_defaults(handler=_publish)
     return parser
 

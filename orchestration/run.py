@@ -135,21 +135,16 @@ def unchanged_since_served(paths: KoperasiPaths) -> str | None:
 
     from ingestion.api import file_sha256, inbox_files
     from ingestion.registry import done_files
-    from warehouse import builds
-    from warehouse.fingerprint import input_fingerprint, served_build
+    from warehouse import fingerprint
 
-    served = served_build(paths.serving_db)
-    if served is None or os.environ.get("KOPERASI_DBT_TESTS") == "all" or not paths.build_db.exists():
+    if os.environ.get("KOPERASI_DBT_TESTS") == "all" or not paths.build_db.exists():
         return None
     try:
         with duckdb.connect(str(paths.build_db), read_only=True) as con:
             known = done_files(con)
             if any((source, file_sha256(p)) not in known for source in SOURCES for p in inbox_files(paths.inbox, source)):
                 return None
-            latest = builds.latest(con)
-            if latest is None or not latest.passed or latest.input_fingerprint != served[1]:
-                return None
-            return served[0] if input_fingerprint(con) == served[1] else None
+            return fingerprint.unchanged_since_served(con, paths.serving_db)
     except duckdb.Error:  # another writer holds the file, or it predates these tables: build as usual
         return None
 
@@ -240,8 +235,9 @@ def run_pipeline(paths: KoperasiPaths) -> int:
     return outcome.exit_status
 
 
-def republish(paths: KoperasiPaths) -> int:
-    """Publishes the latest build by hand (e.g. after serving.duckdb was deleted), if its verdict passed."""
+def republish(paths: KoperasiPaths, force: bool = False) -> int:
+    """Publishes the latest build by hand (e.g. after serving.duckdb was deleted), if its verdict passed; a build
+    made of the served build's inputs is not published again unless ``force`` (PostgreSQL still catches up)."""
     if not paths.build_db.exists():
         print(f"no build database at {paths.build_db}: run 'koperasi run' first", file=sys.stderr)
         return EXIT_FAILED
@@ -251,6 +247,15 @@ def republish(paths: KoperasiPaths) -> int:
 
     try:
         with pipeline_lock(paths.warehouse_dir, "koperasi publish"):
+            served = None if force else _served_unchanged(paths)
+            if served:
+                print(f"unchanged: build {served}, made of today's inputs, is the one served; nothing published")
+                if os.environ.get("KOPERASI_POSTGRES_URL"):
+                    from warehouse.postgres_publish import catch_up
+
+                    if caught_up := catch_up(os.environ["KOPERASI_POSTGRES_URL"], paths):
+                        print(f"  {caught_up}")
+                return EXIT_OK
             verdict = latest_verdict(paths)
             result = publish_build(paths, verdict, run_id="manual-publish", labels=steward_labels())
     except PipelineBusy as e:
@@ -266,3 +271,15 @@ def republish(paths: KoperasiPaths) -> int:
     if os.environ.get("KOPERASI_POSTGRES_URL"):
         print("  and to PostgreSQL (KOPERASI_POSTGRES_URL): schemas marts, meta and quality, read by koperasi_bi")
     return EXIT_OK
+
+
+def _served_unchanged(paths: KoperasiPaths) -> str | None:
+    import duckdb
+
+    from warehouse.fingerprint import unchanged_since_served
+
+    with duckdb.connect(str(paths.build_db), read_only=True) as con:
+        try:
+            return unchanged_since_served(con, paths.serving_db)
+        except duckdb.CatalogException:  # no builds recorded yet
+            return None

@@ -69,22 +69,11 @@ def prepare(paths: KoperasiPaths, *, host: str, port: int) -> ServiceConfig:
 def catch_up(paths: KoperasiPaths, config: ServiceConfig) -> str | None:
     """Publishes the current serving file to PostgreSQL when the server does not hold its build (first start, a
     new or rebuilt server), so BI sees the marts at once rather than after the next run. Returns what it did."""
-    import duckdb
-
     from warehouse import postgres_publish
     from warehouse.lock import pipeline_lock
 
-    if not paths.serving_db.exists():
-        return None
     with pipeline_lock(paths.warehouse_dir, "koperasi serve (PostgreSQL catching up)"):
-        with duckdb.connect(str(paths.serving_db), read_only=True) as con:
-            (served,), = con.execute("SELECT build_id FROM meta.publication").fetchall()
-        if postgres_publish.published_build(config.postgres_url) == served:
-            return None
-        postgres_publish.publish_serving_file(config.postgres_url, paths.serving_db,
-                                              bi_password=postgres_publish.bi_password(paths.home),
-                                              version=f"catchup{os.getpid()}")
-    return f"published build {served} (the current serving file) to PostgreSQL"
+        return postgres_publish.catch_up(config.postgres_url, paths)
 
 
 def _service_env(paths: KoperasiPaths, config: ServiceConfig, mark: str) -> dict[str, str]:

@@ -1,6 +1,6 @@
-"""What a build is made from, as one digest: the one function the run, the publish asset (nightly schedule,
-sensor runs) and `koperasi publish` compare, so a run whose inputs equal those of the served build rebuilds and
-publishes nothing.
+"""What a build is made from, as one digest, and the one comparison with the served build that `koperasi run`, the
+dbt step (runs the sensor starts), the publish asset (the nightly schedule's full test run) and `koperasi publish`
+make: a run whose inputs equal those of the served build rebuilds and publishes nothing.
 
 The inputs: the file registry's current files (each file's SHA-256 and the file it corrects), the number of rows
 of each raw table (a change made to them by hand rebuilds too), the dbt project (models, macros, seeds, tests,
@@ -20,6 +20,7 @@ from ingestion.mapping import MAPPINGS_DIR
 from ingestion.province import province_code
 from ingestion.raw_schema import DATA_TABLES
 from ingestion.registry import current_files
+from warehouse import builds
 from warehouse.dbt_manifest import DBT_PROJECT_DIR
 
 PROJECT_PARTS = ("models", "macros", "seeds", "tests", "dbt_project.yml")
@@ -58,3 +59,16 @@ def served_build(serving_db: Path) -> tuple[str, str] | None:
     except duckdb.Error:
         return None
     return (rows[0][0], rows[0][1]) if rows and rows[0][1] else None
+
+
+def unchanged_since_served(con: duckdb.DuckDBPyConnection, serving_db: Path, current: str | None = None) -> str | None:
+    """The served build's id when a build now would be made of the same inputs: the latest build passed with the
+    served build's fingerprint (the build database holds what BI has) and today's inputs (``current``, computed
+    when not given) give that fingerprint."""
+    served = served_build(serving_db)
+    if served is None:
+        return None
+    latest = builds.latest(con)
+    if latest is None or not latest.passed or latest.input_fingerprint != served[1]:
+        return None
+    return served[0] if (current or input_fingerprint(con)) == served[1] else None

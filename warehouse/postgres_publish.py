@@ -26,6 +26,7 @@ from psycopg import sql
 
 from ingestion.private_files import stored_secret
 from warehouse.dbt_contract import DbtFacts, dbt_facts
+from warehouse.paths import KoperasiPaths
 
 BI_ROLE = "koperasi_bi"
 
@@ -264,3 +265,16 @@ def bi_password(home: Path) -> str:
     if os.environ.get("KOPERASI_BI_PASSWORD"):
         return os.environ["KOPERASI_BI_PASSWORD"]
     return stored_secret(home / "postgres" / "bi.password", 18)
+
+
+def catch_up(url: str, paths: KoperasiPaths) -> str | None:
+    """PostgreSQL given the current serving file when it holds another build (first start, a new or rebuilt server,
+    a server that was down during a publication). Called under the pipeline lock. Returns what it did."""
+    if not paths.serving_db.exists():
+        return None
+    with duckdb.connect(str(paths.serving_db), read_only=True) as con:
+        (served,), = con.execute("SELECT build_id FROM meta.publication").fetchall()
+    if published_build(url) == served:
+        return None
+    publish_serving_file(url, paths.serving_db, bi_password=bi_password(paths.home), version=f"catchup{os.getpid()}")
+    return f"published build {served} (the current serving file) to PostgreSQL"

@@ -12,7 +12,7 @@ import pytest
 from ingestion.regions import regions
 from ingestion.samples import SampleSpec
 from ingestion.samples.registry import LATEST_COOPERATIVES, LATEST_MEMBERS, VIRTUAL_RATS
-from orchestration.run import execute
+from orchestration.run import execute, republish
 from warehouse.paths import KoperasiPaths
 
 pytestmark = pytest.mark.e2e
@@ -68,7 +68,7 @@ def test_health_and_coverage_marts(built):
     assert ranks[0] == 1 and ranks[2] == len(regions())
 
 
-def test_a_run_with_nothing_new_builds_and_publishes_nothing(own_home):
+def test_a_run_with_nothing_new_builds_and_publishes_nothing(own_home, capsys):
     """The inputs of the served build unchanged: no dbt node runs, serving.duckdb and its publication stay."""
     paths, _ = own_home
     before = _one(paths, "SELECT count(*) FROM raw.ods_cooperatives")[0]
@@ -85,6 +85,11 @@ def test_a_run_with_nothing_new_builds_and_publishes_nothing(own_home):
     with duckdb.connect(str(paths.serving_db), read_only=True) as con:
         assert con.execute("SELECT build_id, published_at FROM meta.publication").fetchall() == publication
     assert _one(paths, "SELECT count(*) FROM raw.ods_cooperatives")[0] == before
+    assert republish(paths) == 0 and "unchanged:" in capsys.readouterr().out, "koperasi publish: nothing to publish"
+    assert hashlib.sha256(paths.serving_db.read_bytes()).hexdigest() == serving
+    assert republish(paths, force=True) == 0 and "published build" in capsys.readouterr().out, "unless asked to"
+    with duckdb.connect(str(paths.serving_db), read_only=True) as con:
+        assert con.execute("SELECT build_id, published_at FROM meta.publication").fetchall() != publication
 
 
 def test_a_changed_threshold_makes_the_next_run_build_and_publish(own_home, tmp_path, monkeypatch):

@@ -175,7 +175,7 @@ def test_exports_current_restored_as_a_folder_is_repaired_by_publish(home):
     import shutil
 
     shutil.copytree(target, current)  # what restoring a backup without symlinks leaves
-    result = _cli(home, "publish")
+    result = _cli(home, "publish", "--force")  # the same build: published again only when asked
     assert result.returncode == EXIT_OK, result.stderr
     assert current.is_symlink() and (current / "mart_umkm_coverage.parquet").exists()
     assert list((home.exports / "versions").glob("restored-*")), "the restored folder is kept"

@@ -68,7 +68,7 @@ def _serving(home: KoperasiPaths, query: str) -> list[tuple]:
 @pytest.fixture(scope="module")
 def published(home, server):
     for _ in range(2):  # the second publication keeps the first as marts_previous
-        result = _cli(home, server, "publish")
+        result = _cli(home, server, "publish", "--force")
         assert result.returncode == 0, result.stderr
     return home
 
@@ -158,7 +158,7 @@ def test_a_publisher_killed_during_the_load_leaves_the_previous_marts_and_is_cle
         before = con.execute("SELECT build_id, published_at FROM meta.publication").fetchall()
         served_before = con.execute("SELECT count(*) FROM marts.fct_cooperative_snapshot").fetchall()
     env = {**os.environ, "KOPERASI_HOME": str(home.home), "KOPERASI_POSTGRES_URL": server.admin_url()}
-    publisher = subprocess.Popen([sys.executable, "-m", "orchestration.cli", "publish"], env=env,
+    publisher = subprocess.Popen([sys.executable, "-m", "orchestration.cli", "publish", "--force"], env=env,
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     loading = []
     with psycopg.connect(server.admin_url(), autocommit=True) as admin:
@@ -176,7 +176,7 @@ def test_a_publisher_killed_during_the_load_leaves_the_previous_marts_and_is_cle
     with psycopg.connect(_bi(home, server)) as con:  # readers keep the previous marts
         assert con.execute("SELECT build_id, published_at FROM meta.publication").fetchall() == before
         assert con.execute("SELECT count(*) FROM marts.fct_cooperative_snapshot").fetchall() == served_before
-    assert _cli(home, server, "publish").returncode == 0
+    assert _cli(home, server, "publish", "--force").returncode == 0
     with psycopg.connect(server.admin_url()) as con:
         schemas = {s for (s,) in con.execute("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'marts%'").fetchall()}
         assert con.execute("SELECT build_id, published_at FROM meta.publication").fetchall() != before

@@ -93,6 +93,32 @@ def test_the_sensor_job_skips_everything_downstream_of_a_failed_snapshot(home, m
         (home.inbox / "ods" / f"ods_koperasi_sumut_{BAD_SNAPSHOT}.csv").unlink()
 
 
+def test_a_sensor_run_for_a_withdrawn_file_builds_and_publishes_nothing(home):
+    """What the sensor starts for a new OPD file that cannot be read: the file is rejected, the dbt step finds the
+    served build's inputs unchanged, and nothing is built or published (the sensor needs no check of its own)."""
+    from orchestration.definitions import defs
+    from orchestration.instance import local_instance
+
+    serving, builds_before = _digest(home.serving_db), _builds(home)
+    broken = home.inbox / "opd" / "daftar_koperasi_rusak.csv"
+    broken.write_bytes(b"bukan tabel\x00\n")
+    run_results = home.dbt_target / "run_results.json"
+    run_results.unlink(missing_ok=True)
+    try:
+        result = defs.resolve_job_def("refresh_job").execute_in_process(
+            instance=local_instance(home), raise_on_error=False, tags={"koperasi/sources": "opd"})
+        assert result.success
+        materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+        assert "serving/publication" not in materialized and not [k for k in materialized if k.startswith("marts/")]
+        assert _builds(home) == builds_before and not run_results.exists(), "no dbt build"
+        assert _digest(home.serving_db) == serving
+        with duckdb.connect(str(home.build_db), read_only=True) as con:
+            assert con.execute("SELECT status FROM raw.ingested_files WHERE file = ?",
+                               [broken.name]).fetchall() == [("rejected",)]
+    finally:
+        broken.unlink()
+
+
 def test_a_failing_dbt_test_at_error_severity_stops_publish(home):
     serving_before, publication = _digest(home.serving_db), _publication(home)
     with duckdb.connect(str(home.build_db)) as con:  # an ingestion bug: the same cooperative twice in a snapshot

@@ -143,7 +143,7 @@ def _run_cli(home: KoperasiPaths, *args: str, **env: str) -> subprocess.Popen:
 
 def test_sigkill_during_publish_keeps_the_last_good_file(home):
     good = _digest(home.serving_db)
-    process = _run_cli(home, "publish")
+    process = _run_cli(home, "publish", "--force")
     _kill_when(process, lambda: any(home.warehouse_dir.glob("serving.*.new.duckdb")))
     assert _digest(home.serving_db) == good
     with duckdb.connect(str(home.serving_db), read_only=True) as con:
