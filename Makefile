@@ -22,6 +22,13 @@ $(BIN)/koperasi: $(UV) pyproject.toml uv.lock
 	$(UV) sync --frozen --all-extras --compile-bytecode --python $(PYTHON)
 	@touch $@
 
+# dbt in its own locked environment (dbt_env/uv.lock), run as a child process: loading the Dagster code location
+# then imports no dbt (warehouse.dbt_manifest.DBT_EXECUTABLE names it).
+DBT_VENV := $(TOOLS)/dbt-venv
+$(DBT_VENV)/bin/dbt: $(UV) dbt_env/pyproject.toml dbt_env/uv.lock
+	UV_PROJECT_ENVIRONMENT=$(CURDIR)/$(DBT_VENV) $(UV) sync --frozen --compile-bytecode --project dbt_env --python $(PYTHON)
+	@touch $@
+
 # The CSS, JavaScript and fonts of the Data Docs, pinned in datadocs/package-lock.json (npm registry).
 DATADOCS := $(TOOLS)/datadocs
 $(DATADOCS)/node_modules/.package-lock.json: datadocs/package.json datadocs/package-lock.json
@@ -31,7 +38,7 @@ $(DATADOCS)/node_modules/.package-lock.json: datadocs/package.json datadocs/pack
 	@touch $@
 
 # The dbt manifest the Dagster code location is defined from (parsed only when missing or stale).
-install: $(BIN)/koperasi $(DATADOCS)/node_modules/.package-lock.json
+install: $(BIN)/koperasi $(DBT_VENV)/bin/dbt $(DATADOCS)/node_modules/.package-lock.json
 	@$(BIN)/koperasi prepare
 
 sample: install
@@ -53,7 +60,7 @@ run: sample
 
 # dbt docs (models, columns, lineage, exposures) as a static site; view with `make docs-serve`.
 docs: install
-	@umask 077 && cd dbt_project && ../$(BIN)/dbt docs generate --quiet --profiles-dir . --target-path $(KOPERASI_HOME)/dbt/docs \
+	@umask 077 && cd dbt_project && ../$(DBT_VENV)/bin/dbt docs generate --quiet --profiles-dir . --target-path $(KOPERASI_HOME)/dbt/docs \
 		&& echo "dbt docs:         $(KOPERASI_HOME)/dbt/docs/index.html (make docs-serve, then http://localhost:8080)"
 
 docs-serve:

@@ -27,8 +27,11 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from warehouse.dbt_manifest import DBT_EXECUTABLE
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+
 SCALES = {
     # scale factor, snapshots, months between snapshots
     "province": (1.0, 4, 3),
@@ -99,7 +102,7 @@ def dbt_alone(home: Path, copy: Path, env: dict, *, fresh: bool) -> float:
                                         "'loaded' AND table_schema = 'raw' AND table_type = 'BASE TABLE'").fetchall():
                 con.execute(f'DELETE FROM raw."{table}"')
                 con.execute(f'INSERT INTO raw."{table}" SELECT * FROM loaded.raw."{table}"')
-    seconds, _, _ = timed([str(BIN / "dbt"), "build", "--quiet", "--project-dir", str(ROOT / "dbt_project"),
+    seconds, _, _ = timed([str(DBT_EXECUTABLE), "build", "--quiet", "--project-dir", str(ROOT / "dbt_project"),
                            "--profiles-dir", str(ROOT / "dbt_project"), "--target-path", str(copy / "target")],
                           {**env, "KOPERASI_HOME": str(copy)})
     return seconds

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import pandas as pd
 
 from expectations import suites
 from expectations.config import thresholds
 from expectations.runner import SuiteOutcome, validate
 from ingestion.registry import current_ods_rows, current_rows
+
+if TYPE_CHECKING:  # pandas is imported by the first validation, not by loading the code location
+    import pandas as pd
 
 
 def _frame(con: duckdb.DuckDBPyConnection, query: str, params: list | None = None) -> pd.DataFrame:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import sys
 from functools import cached_property
-from importlib import metadata
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -16,7 +15,7 @@ import dagster as dg
 from packaging.version import Version
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject
 
-from warehouse.dbt_manifest import DBT_PROJECT_DIR, PREPARED_TARGET
+from warehouse.dbt_manifest import DBT_PROJECT_DIR, PREPARED_TARGET, dbt_version
 
 # Run tag read by the dbt step: "all" makes the data tests on the snapshot tables cover every snapshot, not only
 # those rebuilt by the run (dbt_project/macros/test_scope.sql). The nightly schedule sets it.
@@ -33,7 +32,7 @@ class KoperasiDbtCliResource(DbtCliResource):
 
     @cached_property
     def _cli_version(self) -> Version:
-        return Version(metadata.version("dbt-core"))
+        return Version(dbt_version())
 
     def _initialize_dbt_core_adapter(self, args):
         return None
@@ -43,7 +42,7 @@ DBT_CHILD = Path(__file__).resolve().parent / "bin" / "dbt-child"
 
 
 def dbt_cli(project: DbtProject) -> DbtCliResource:
-    """dbt through ``bin/dbt-child``, which runs this environment's dbt (KOPERASI_DBT, set where the dbt step
+    """dbt through ``bin/dbt-child``, which runs dbt's own environment's dbt (KOPERASI_DBT, set where the dbt step
     starts: ``warehouse.dbt_manifest.use_dbt_environment``) so that it dies with the process that started it."""
     return KoperasiDbtCliResource(project_dir=project, dbt_executable=str(DBT_CHILD))
 

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 from warehouse.paths import KoperasiPaths
 
-DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
+ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = ROOT / "dbt_project"
+# dbt's own locked environment (dbt_env/, installed by `make install`): the project's environment has no dbt, so
+# loading the Dagster code location imports none of it; every dbt command runs this executable.
+DBT_ENVIRONMENT = ROOT / ".tools" / "dbt-venv"
+DBT_EXECUTABLE = DBT_ENVIRONMENT / "bin" / "dbt"
 PREPARED_TARGET = DBT_PROJECT_DIR / "target"
 MANIFEST = PREPARED_TARGET / "manifest.json"
 _PROJECT_FILES = (".sql", ".yml", ".csv", ".md")
@@ -38,7 +42,7 @@ def use_dbt_environment(paths: KoperasiPaths) -> None:
     """dbt's profile reads the build database's location from KOPERASI_HOME; dbt runs in a child process that
     inherits this environment. Called where a run or a command starts."""
     os.environ["KOPERASI_HOME"] = str(paths.home)
-    os.environ["KOPERASI_DBT"] = str(Path(sys.executable).parent / "dbt")  # run by orchestration/bin/dbt-child
+    os.environ["KOPERASI_DBT"] = str(DBT_EXECUTABLE)  # run by orchestration/bin/dbt-child
 
 
 def prepare_manifest(paths: KoperasiPaths) -> bool:
@@ -48,8 +52,7 @@ def prepare_manifest(paths: KoperasiPaths) -> bool:
     if manifest_is_current():
         _private_partial_parse()
         return False
-    dbt = Path(sys.executable).parent / "dbt"  # this environment's dbt, whether or not it is on PATH
-    done = subprocess.run([str(dbt), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
+    done = subprocess.run([str(dbt_executable()), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
                            str(DBT_PROJECT_DIR), "--target-path", str(PREPARED_TARGET)],
                           cwd=DBT_PROJECT_DIR, capture_output=True, text=True,
                           env={**os.environ, "KOPERASI_HOME": str(paths.home)})  # the profile names it
@@ -65,6 +68,23 @@ def _private_partial_parse() -> None:
     partial = PREPARED_TARGET / "partial_parse.msgpack"
     if partial.exists() and partial.stat().st_mode & 0o077:
         partial.chmod(0o600)
+
+
+def dbt_executable() -> Path:
+    """dbt's executable, with a clear error when its environment was never installed."""
+    if not DBT_EXECUTABLE.exists():
+        raise ManifestNotPrepared(f"dbt is not installed at {DBT_EXECUTABLE}: run 'make install'")
+    return DBT_EXECUTABLE
+
+
+def dbt_version() -> str:
+    """dbt-core's version in its environment, read from the installed package's metadata (no dbt import)."""
+    from importlib import metadata
+
+    found = list(metadata.distributions(name="dbt-core", path=[str(p) for p in DBT_ENVIRONMENT.glob("lib/python*/site-packages")]))
+    if not found:
+        raise ManifestNotPrepared(f"dbt-core is not installed in {DBT_ENVIRONMENT}: run 'make install'")
+    return found[0].version
 
 
 def prepared_manifest() -> Path:

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 
+from warehouse.dbt_manifest import DBT_EXECUTABLE
+
 
 def dbt_build(project: Path, home: Path, *extra: str, target: Path | None = None,
               **env: str) -> subprocess.CompletedProcess:
-    dbt = Path(sys.executable).parent / "dbt"
-    return subprocess.run([str(dbt), "build", "--quiet", "--project-dir", str(project), "--profiles-dir", str(project),
+    return subprocess.run([str(DBT_EXECUTABLE), "build", "--quiet", "--project-dir", str(project), "--profiles-dir", str(project),
                            "--target-path", str(target or project / "target"), *extra], capture_output=True,
                           text=True, timeout=900, env={**os.environ, "KOPERASI_HOME": str(home), **env})
 
