@@ -54,7 +54,7 @@ def _automation_on() -> bool:
     return os.environ.get("KOPERASI_AUTOMATION") == "on"
 
 
-@dg.sensor(jobs=[ods_snapshot_job, refresh_job], minimum_interval_seconds=15,
+@dg.sensor(jobs=[ods_snapshot_job, refresh_job], minimum_interval_seconds=5,
            default_status=dg.DefaultSensorStatus.RUNNING if _automation_on() else dg.DefaultSensorStatus.STOPPED)
 def inbox_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource):
     registered = _registered(warehouse)
