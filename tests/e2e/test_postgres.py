@@ -152,6 +152,17 @@ def test_a_failed_build_publishes_nothing_to_postgres_either(published, server):
     assert _cli(home, server, "run").returncode == 0
 
 
+def test_a_run_and_a_publish_with_nothing_new_leave_the_postgresql_publication(published, server):
+    home = published
+    with psycopg.connect(server.admin_url()) as con:
+        before = con.execute("SELECT build_id, published_at FROM meta.publication").fetchall()
+    for command in ("run", "publish"):
+        result = _cli(home, server, command)
+        assert result.returncode == 0 and "unchanged:" in result.stdout, result.stdout + result.stderr
+        with psycopg.connect(server.admin_url()) as con:
+            assert con.execute("SELECT build_id, published_at FROM meta.publication").fetchall() == before, command
+
+
 def test_a_publisher_killed_during_the_load_leaves_the_previous_marts_and_is_cleaned_up(published, server):
     home = published
     with psycopg.connect(_bi(home, server)) as con:
