@@ -42,6 +42,12 @@ _REF = re.compile(rb"\br=\"([A-Z]{1,3})([0-9]{1,7})\"")
 _FORMULA = re.compile(rb"<" + _NS + rb"f\b")
 _VALUE = re.compile(rb"<" + _NS + rb"v\b[^>]*>[^<]+</" + _NS + rb"v>|<" + _NS + rb"is\b")
 _RANGE = re.compile(r"^\$?([A-Z]{1,3})\$?([0-9]{1,7})(?::\$?([A-Z]{1,3})\$?([0-9]{1,7}))?$")
+# The same cells as _CELL and _REF, matched block-wide (C speed, no Python per cell): every cell reference, and the
+# row of every cell holding a value (a <v> with text or an inline string; self-closing cells hold none).
+_CELL_REF = re.compile(rb"<" + _NS + rb"c\b[^>]*?\br=\"([A-Z]{1,3})([0-9]{1,7})\"")
+_VALUED_CELL_ROW = re.compile(
+    rb"<" + _NS + rb"c\b[^>]*?\br=\"[A-Z]{1,3}([0-9]{1,7})\"[^>]*(?<!/)>(?:(?!</" + _NS + rb"c>).)*?(?:<" + _NS
+    + rb"v\b[^>]*>[^<]+</" + _NS + rb"v>|<" + _NS + rb"is\b)", re.S)
 
 
 def mib(n: int) -> str:
@@ -158,6 +164,28 @@ def _check_declared(name: str, ref: str) -> None:
 
 
 def _scan_cells(data: bytes, found: SheetInspection) -> None:
+    """Notes the cells of whole rows: block-wide matches, or cell by cell where formulas are (only then does
+    a cell's content matter beyond having a value)."""
+    if _FORMULA.search(data):
+        _scan_cells_one_by_one(data, found)
+        return
+    refs = _CELL_REF.findall(data)
+    if not refs:
+        return
+    letters, digits = zip(*refs)
+    rows = [int(r) for r in set(digits)]
+    columns = [column_index(c) for c in set(letters)]
+    found.see(min(rows), min(columns))
+    found.see(max(rows), max(columns))
+    if found.first_value_row is not None and found.first_value_row <= min(rows):
+        return  # no cell here can come before the first value already seen
+    valued = _VALUED_CELL_ROW.findall(data)
+    if valued:
+        first = min(int(r) for r in set(valued))
+        found.first_value_row = first if found.first_value_row is None else min(found.first_value_row, first)
+
+
+def _scan_cells_one_by_one(data: bytes, found: SheetInspection) -> None:
     for cell in _CELL.finditer(data):
         ref = _REF.search(cell.group(1))
         if ref is None:

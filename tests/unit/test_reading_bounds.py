@@ -203,3 +203,37 @@ def test_a_zip_that_lies_about_its_size_is_rejected(con, tmp_path):
         assert z.getinfo(name.decode()).file_size == 1
     result = ingest_file(con, path, "opd", tmp_path / "archive")
     assert result.status == "rejected" and "BadZipFile" in result.error
+
+
+def _workbook(sheet_xml: bytes) -> bytes:
+    """A minimal XLSX whose first sheet is ``sheet_xml``."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as book:
+        book.writestr("xl/workbook.xml", '<workbook xmlns:r="r"><sheets><sheet name="S" sheetId="1" r:id="rId1"/>'
+                                         "</sheets></workbook>")
+        book.writestr("xl/_rels/workbook.xml.rels",
+                      '<Relationships><Relationship Id="rId1" Target="worksheets/sheet1.xml"/></Relationships>')
+        book.writestr("xl/worksheets/sheet1.xml", sheet_xml)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("sheet, expected", [
+    # rows out of order, an empty self-closing cell before the first value, an inline string
+    (b'<worksheet><sheetData><row r="9"><c r="C9"><v>1</v></c></row><row r="3"><c r="B3" s="1"/>'
+     b'<c r="D3" t="inlineStr"><is><t>x</t></is></c></row><row r="5"><c r="AA5"><v></v></c></row></sheetData>'
+     b'</worksheet>', (3, 9, 2, 27, 3, [])),
+    # a namespace prefix on every element; the empty <v/> of row 2 is no value
+    (b'<x:worksheet><x:sheetData><x:row r="2"><x:c r="E2"><x:v></x:v></x:c></x:row><x:row r="4"><x:c r="F4">'
+     b'<x:v>7</x:v></x:c></x:row></x:sheetData></x:worksheet>', (2, 4, 5, 6, 4, [])),
+    # a formula with its cached value is a value; one without is noted (its row is quarantined later)
+    (b'<worksheet><sheetData><row r="1"><c r="A1"><f>1+1</f><v>2</v></c></row><row r="2"><c r="B2"><f>A1*2</f>'
+     b'</c></row></sheetData></worksheet>', (1, 2, 1, 2, 1, [2])),
+])
+def test_the_sheet_scan_finds_extent_first_value_and_formulas(tmp_path, sheet, expected):
+    from ingestion.bounds import inspect_xlsx
+
+    path = tmp_path / "book.xlsx"
+    path.write_bytes(_workbook(sheet))
+    found = inspect_xlsx(path, path.name)
+    assert (found.first_row, found.last_row, found.first_column, found.last_column, found.first_value_row,
+            found.formula_rows) == expected
