@@ -34,10 +34,14 @@ ALTER TABLE quality.build_results ADD COLUMN IF NOT EXISTS facts JSON;
 ALTER TABLE quality.build_results ADD COLUMN IF NOT EXISTS examples JSON;
 -- What the build was made from (warehouse.fingerprint): a run whose inputs equal the served build's builds nothing.
 ALTER TABLE quality.builds ADD COLUMN IF NOT EXISTS input_fingerprint VARCHAR;
+-- The digest of each raw input dbt reads and of the project settings (warehouse.selection): what the next build
+-- compares with to leave unchanged nodes as they are.
+ALTER TABLE quality.builds ADD COLUMN IF NOT EXISTS input_parts JSON;
 """
 
 PASSED, FAILED, UNFINISHED = "passed", "failed", "unfinished"
 SKIPPED = "skipped: a node it depends on failed"
+UNCHANGED = "not run again: its definition and inputs are unchanged since build"
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,7 @@ class Verdict:
     source_files: list[dict]
     results: list[CheckResult] = field(default_factory=list)
     input_fingerprint: str | None = None
+    input_parts: dict[str, str] | None = None
 
     @property
     def failures(self) -> list[CheckResult]:
@@ -115,7 +120,7 @@ def _now() -> datetime:
 
 
 def start(con: duckdb.DuckDBPyConnection, build_id: str, run_id: str | None = None,
-          input_fingerprint: str | None = None) -> None:
+          input_fingerprint: str | None = None, input_parts: dict[str, str] | None = None) -> None:
     """A new build of the marts begins; it is built from the files the registry says are current."""
     ensure_schema(con)
     files = con.execute(f"""SELECT source, file, sha256, snapshot_date FROM raw.ingested_files
@@ -124,9 +129,10 @@ def start(con: duckdb.DuckDBPyConnection, build_id: str, run_id: str | None = No
     con.execute("DELETE FROM quality.build_results WHERE build_id = ?", [build_id])
     con.execute("DELETE FROM quality.builds WHERE build_id = ?", [build_id])
     con.execute("INSERT INTO quality.builds (build_id, run_id, started_at, finished_at, source_snapshots, source_files, "
-                "input_fingerprint) VALUES (?, ?, ?, NULL, ?, ?, ?)",
+                "input_fingerprint, input_parts) VALUES (?, ?, ?, NULL, ?, ?, ?, ?)",
                 [build_id, run_id or build_id, _now(), snapshots,
-                 json.dumps([{"source": s, "file": f, "sha256": h} for s, f, h, _ in files]), input_fingerprint])
+                 json.dumps([{"source": s, "file": f, "sha256": h} for s, f, h, _ in files]), input_fingerprint,
+                 None if input_parts is None else json.dumps(input_parts, sort_keys=True)])
     record(con, build_id, [CheckResult("file_gate", f, True, asset=f"raw ({s})",
                                        detail="passed its blocking checks when it was loaded")
                            for s, f, _, _ in files])
@@ -141,6 +147,21 @@ def record(con: duckdb.DuckDBPyConnection, build_id: str, results: list[CheckRes
     if rows:
         con.executemany("INSERT INTO quality.build_results (build_id, kind, name, asset, blocking, passed, detail, "
                         "recorded_at, facts, examples) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+
+def carry_over(con: duckdb.DuckDBPyConnection, build_id: str, reference: str, names: set[str]) -> int:
+    """Copies into ``build_id`` the dbt results of ``reference`` for the nodes it leaves as ``reference`` built them
+    (``warehouse.selection``): the verdict still covers every node. Returns how many results were carried."""
+    if not names:
+        return 0
+    return con.execute("""INSERT INTO quality.build_results (build_id, kind, name, asset, blocking, passed, detail,
+                                                             recorded_at, facts, examples)
+                          SELECT ?, kind, name, asset, blocking, passed, concat_ws(' | ', detail, ?), ?, facts,
+                                 examples
+                          FROM quality.build_results
+                          WHERE build_id = ? AND list_contains(?::VARCHAR[], name)
+                            AND kind IN ('dbt_model', 'dbt_seed', 'dbt_test', 'dbt_unit_test', 'dbt_snapshot')""",
+                       [build_id, f"{UNCHANGED} {reference}", _now(), reference, sorted(names)]).fetchall()[0][0]
 
 
 def latest_build_id(con: duckdb.DuckDBPyConnection) -> str | None:
@@ -177,9 +198,9 @@ def load(con: duckdb.DuckDBPyConnection, build_id: str) -> Verdict:
     if not row:
         raise KeyError(build_id)
     build = dict(zip(names, row[0]))
-    build_id, run_id, started_at, finished_at, snapshots, files, fingerprint = (
+    build_id, run_id, started_at, finished_at, snapshots, files, fingerprint, parts = (
         build["build_id"], build["run_id"], build["started_at"], build["finished_at"], build["source_snapshots"],
-        build["source_files"], build.get("input_fingerprint"))
+        build["source_files"], build.get("input_fingerprint"), build.get("input_parts"))
     cursor = con.execute("SELECT * FROM quality.build_results WHERE build_id = ? ORDER BY passed, kind, name",
                          [build_id])
     columns = [d[0] for d in cursor.description]  # a database from before facts/examples has neither
@@ -189,7 +210,7 @@ def load(con: duckdb.DuckDBPyConnection, build_id: str) -> Verdict:
         results.append(CheckResult(row["kind"], row["name"], row["passed"], row["blocking"], row["asset"],
                                    row["detail"], _json(row.get("facts")), _json(row.get("examples"))))
     return Verdict(build_id, run_id, started_at, finished_at, list(snapshots or []), json.loads(files or "[]"),
-                   results, fingerprint)
+                   results, fingerprint, _json(parts))
 
 
 def _json(text: str | None):
@@ -201,14 +222,15 @@ def latest(con: duckdb.DuckDBPyConnection) -> Verdict | None:
     return load(con, build_id) if build_id else None
 
 
-def _result_name(unique_id: str) -> str:
+def result_name(unique_id: str) -> str:
+    """How a build's results name a dbt node: its unique id without "<type>.<project>."."""
     return unique_id.split(".", 2)[-1]
 
 
 def required_dbt_tests(manifest: dict) -> list[tuple[str, str]]:
     """The dbt tests a build must have run to be published (``meta.required_for_publication`` in the test's
     config): the reconciliations across layers, which no selection may leave out."""
-    return sorted(("dbt_test", _result_name(n["unique_id"])) for n in manifest.get("nodes", {}).values()
+    return sorted(("dbt_test", result_name(n["unique_id"])) for n in manifest.get("nodes", {}).values()
                   if n.get("resource_type") == "test" and (n.get("config") or {}).get("meta", {}).get(
                       "required_for_publication"))
 
@@ -227,7 +249,7 @@ def dbt_results(run_results: dict, manifest: dict | None = None) -> list[CheckRe
                 "snapshot": "dbt_snapshot"}.get(resource_type)
         if kind is None:  # exposures and the like: no-ops that judge nothing
             continue
-        name = _result_name(unique_id)
+        name = result_name(unique_id)
         passed = status in ("success", "pass")
         blocking = status != "warn"
         detail = None if passed else SKIPPED if status == "skipped" else \

@@ -5,6 +5,7 @@ fault in a snapshot the run did not rebuild."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -15,7 +16,8 @@ from helpers.dbt_builds import dbt_build, marts
 from ingestion.api import snapshot_date_from_name
 from ingestion.samples import SampleSpec, generate_samples
 from orchestration.run import execute
-from warehouse.dbt_manifest import DBT_PROJECT_DIR
+from warehouse import builds
+from warehouse.dbt_manifest import DBT_PROJECT_DIR, prepared_manifest
 from warehouse.paths import KoperasiPaths
 
 pytestmark = pytest.mark.e2e
@@ -83,6 +85,23 @@ def _rebuilt_snapshots(paths: KoperasiPaths) -> list[str]:
             "WHERE built_at = (SELECT max(built_at) FROM marts.fct_cooperative_snapshot) ORDER BY 1").fetchall()]
 
 
+def _assert_only_what_depends_on_ods_ran(paths: KoperasiPaths) -> None:
+    """After new ODS rows only: dbt ran no seed and nothing that reads only BPS or OPD rows, yet the build's verdict
+    has a result for every node (those not run carried over from the build before, saying so)."""
+    ran = {r["unique_id"] for r in json.loads((paths.dbt_target / "run_results.json").read_text())["results"]}
+    assert not {u for u in ran if u.startswith("seed.")}, "the seeds did not change"
+    assert "model.koperasi.stg_bps__population" not in ran and "model.koperasi.stg_ods__cooperatives" in ran
+    manifest = json.loads(prepared_manifest().read_text())
+    buildable = {u for u, n in {**manifest["nodes"], **manifest["unit_tests"]}.items()
+                 if n["resource_type"] in ("model", "seed", "test", "unit_test")}
+    with duckdb.connect(str(paths.build_db), read_only=True) as con:
+        verdict = builds.latest(con)
+    dbt_results = {r.name: r for r in verdict.results if r.kind.startswith("dbt_")}
+    assert verdict.passed and set(dbt_results) == {builds.result_name(u) for u in buildable}
+    carried = {name for name, r in dbt_results.items() if builds.UNCHANGED in (r.detail or "")}
+    assert carried == {builds.result_name(u) for u in buildable - ran}
+
+
 def test_incremental_builds_equal_a_full_rebuild(small_home, tmp_path):
     paths, ods = small_home
 
@@ -92,6 +111,7 @@ def test_incremental_builds_equal_a_full_rebuild(small_home, tmp_path):
     outcome = execute(paths)
     assert outcome.ok and outcome.published, outcome.failures
     assert _rebuilt_snapshots(paths) == [str(snapshot_date_from_name(newest.name))]
+    _assert_only_what_depends_on_ods_ran(paths)
     _assert_same(marts(paths.build_db), _full_rebuild(paths, tmp_path / "full1"))
     _assert_served_is_built(paths)
 
