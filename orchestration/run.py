@@ -62,9 +62,7 @@ def execute(paths: KoperasiPaths) -> RunOutcome:
 
 
 def _execute_locked(paths: KoperasiPaths) -> RunOutcome:
-    from ingestion.api import inbox_files, pending_snapshot_dates, snapshot_date_from_name
-    from orchestration.instance import local_instance, recover_interrupted_runs
-    from orchestration.run_events import failed_checks, failed_steps
+    from ingestion.api import inbox_files
 
     outcome = RunOutcome()
     start = time.perf_counter()
@@ -78,6 +76,20 @@ def _execute_locked(paths: KoperasiPaths) -> RunOutcome:
         outcome.withdrawn_files = withdrawn_inbox_files(paths)
         outcome.phases.append(("compare inputs with the served build", time.perf_counter() - start))
         return outcome
+    from warehouse.dbt_worker import warm_dbt
+
+    with warm_dbt():  # dbt is imported while the files are checked, not when the dbt step starts
+        _materialise(paths, outcome, start)
+    outcome.withdrawn_files = withdrawn_inbox_files(paths)
+    return outcome
+
+
+def _materialise(paths: KoperasiPaths, outcome: RunOutcome, start: float) -> None:
+    """The Dagster runs of `koperasi run`: the pending ODS snapshots, then the refresh of everything else."""
+    from ingestion.api import inbox_files, pending_snapshot_dates, snapshot_date_from_name
+    from orchestration.instance import local_instance, recover_interrupted_runs
+    from orchestration.run_events import failed_checks, failed_steps
+
     instance = local_instance(paths)
     for run_id in recover_interrupted_runs(instance):
         print(f"marked interrupted run {run_id} as failed")
@@ -123,8 +135,6 @@ def _execute_locked(paths: KoperasiPaths) -> RunOutcome:
                     outcome.unchanged = metadata["unchanged_since"].value
         if outcome.failures:
             _conclude_failed_build(paths, result.run_id, outcome.failures)
-    outcome.withdrawn_files = withdrawn_inbox_files(paths)
-    return outcome
 
 
 def unchanged_since_served(paths: KoperasiPaths) -> str | None:

@@ -11,6 +11,7 @@ their local SQLite instance, so a command run by hand never needs the service to
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from orchestration.instance_config import write_instance_config
+from warehouse.dbt_worker import warm_dbt
 from warehouse import postgres_server as pg
 from warehouse.paths import KoperasiPaths
 
@@ -149,11 +151,13 @@ def serve(paths: KoperasiPaths, *, host: str = "127.0.0.1", port: int = 3000) ->
         stopping = True
 
     previous = {s: signal.signal(s, _stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    warm = contextlib.ExitStack()
     try:
         done = catch_up(paths, config)
         if done:
             print(done)
-        env = _service_env(paths, config, mark)
+        # One warm dbt for every run the daemon starts: no run pays dbt's import (warehouse.dbt_worker).
+        env = warm.enter_context(warm_dbt(_service_env(paths, config, mark)))
         logs = paths.home / "logs"
         logs.mkdir(parents=True, exist_ok=True)
         started: dict[str, subprocess.Popen] = {}
@@ -177,6 +181,7 @@ def serve(paths: KoperasiPaths, *, host: str = "127.0.0.1", port: int = 3000) ->
     finally:
         print("stopping...", flush=True)
         _stop_all(children, mark)
+        warm.close()
         if config.local_server is not None:
             pg.stop(config.local_server)
             print(f"PostgreSQL stopped ({config.local_server.data})", flush=True)
