@@ -133,17 +133,16 @@ def validate(quality_dir: Path, suite_name: str, expectations: list, frame: pd.D
 
 def _checkpoint(context, quality_dir: str, suite_name: str, expectations: list):
     """The suite's checkpoint, saved in the GX project (suite, validation definition, checkpoint) unless this batch
-    saved the very same suite already: saving costs ~0.3 s of GX's file stores a time, and a batch of ten OPD lists
+    saved the very same suite already: saving costs GX's file stores a write each, and a batch of ten OPD lists
     validates the same suite ten times."""
     gx = _gx()
     definition = json.dumps([e.configuration.to_json_dict() for e in expectations], sort_keys=True, default=str)
-    saved = _batch_checkpoints.get((quality_dir, suite_name)) if _batch_checkpoints is not None else None
-    if saved is not None and saved[0] == definition:
-        return saved[1]
-    try:  # replacing it (add_or_update) would drop the assets of the checkpoints this batch keeps
-        source = context.data_sources.get(DATASOURCE)
-    except KeyError:
-        source = context.data_sources.add_pandas(DATASOURCE)
+    saved = _batch_saved.setdefault(quality_dir, _Saved()) if _batch_saved is not None else _Saved()
+    if saved.checkpoints.get(suite_name, ("", None))[0] == definition:
+        return saved.checkpoints[suite_name][1]
+    if saved.source is None:  # once a batch: saving it again would drop the assets of the checkpoints kept
+        saved.source = context.data_sources.add_or_update_pandas(DATASOURCE)
+    source = saved.source
     asset = next((a for a in source.assets if a.name == suite_name), None) or source.add_dataframe_asset(suite_name)
     batch = next((b for b in asset.batch_definitions if b.name == "frame"), None) or \
         asset.add_batch_definition_whole_dataframe("frame")
@@ -152,30 +151,37 @@ def _checkpoint(context, quality_dir: str, suite_name: str, expectations: list):
         gx.ValidationDefinition(name=suite_name, data=batch, suite=suite))
     checkpoint = context.checkpoints.add_or_update(gx.Checkpoint(
         name=suite_name, validation_definitions=[validation], actions=[]))
-    if _batch_checkpoints is not None:
-        _batch_checkpoints[(quality_dir, suite_name)] = (definition, checkpoint)
+    saved.checkpoints[suite_name] = (definition, checkpoint)
     return checkpoint
 
 
-# Validations waiting to be rendered into the Data Docs, per quality folder, while a batch is open; and the
-# checkpoints the batch saved, with the suite each was saved with.
+@dataclass
+class _Saved:
+    """What a batch saved in one GX project: its data source, and each checkpoint with the suite it was saved with."""
+
+    source: object | None = None
+    checkpoints: dict[str, tuple[str, object]] = field(default_factory=dict)
+
+
+# Validations waiting to be rendered into the Data Docs, per quality folder, while a batch is open; what the batch
+# saved in each folder's GX project.
 _docs_batch: dict[str, list] | None = None
-_batch_checkpoints: dict[tuple[str, str], tuple[str, object]] | None = None
+_batch_saved: dict[str, _Saved] | None = None
 
 
 @contextmanager
 def data_docs_batch() -> Iterator[None]:
     """Validations inside the block are rendered into the Data Docs once, when it ends (also when it fails):
     rendering rebuilds the site's index, which costs ~0.2-0.4 s a time and grows with the history kept."""
-    global _docs_batch, _batch_checkpoints
+    global _docs_batch, _batch_saved
     if _docs_batch is not None:  # nested: the outer block renders
         yield
         return
-    _docs_batch, _batch_checkpoints = {}, {}
+    _docs_batch, _batch_saved = {}, {}
     try:
         yield
     finally:
-        pending, _docs_batch, _batch_checkpoints = _docs_batch, None, None
+        pending, _docs_batch, _batch_saved = _docs_batch, None, None
         for quality_dir, pages in pending.items():
             _render_data_docs(Path(quality_dir), pages)
 
