@@ -187,7 +187,29 @@ def data_docs_batch() -> Iterator[None]:
 
 
 def _render_data_docs(quality_dir: Path, pages: list) -> None:
+    context = _context(str(quality_dir))
+    _keep_recent_results(context, quality_dir)
     unique = {page.to_tuple(): page for page in pages}  # a suite validated twice is rendered once
-    _context(str(quality_dir)).build_data_docs(resource_identifiers=list(unique.values()))
+    context.build_data_docs(resource_identifiers=list(unique.values()))
     make_offline(data_docs_dir(quality_dir))
+
+
+# Rendering rebuilds the Data Docs index from every validation result kept: with the whole history a run would
+# grow slower every day (~1.7 s a render at 1,000 results here). Each suite keeps its newest results; the history
+# of every outcome stays in quality.check_results and the stewards' report.
+KEPT_PER_SUITE = 20
+
+
+def _keep_recent_results(context, quality_dir: Path) -> None:
+    """Removes each suite's validation results (and their pages) beyond its newest ``KEPT_PER_SUITE``."""
+    store = context.validation_results_store
+    by_suite: dict[str, list] = {}
+    for key in store.list_keys():
+        by_suite.setdefault(key.expectation_suite_identifier.name, []).append(key)
+    pages = data_docs_dir(quality_dir) / "validations"
+    for keys in by_suite.values():
+        keys.sort(key=lambda k: (k.run_id.run_time, k.run_id.run_name or ""))
+        for old in keys[:-KEPT_PER_SUITE]:
+            store.remove_key(old)
+            pages.joinpath(*old.to_tuple()).with_suffix(".html").unlink(missing_ok=True)
 
