@@ -68,9 +68,12 @@ def test_a_killed_run_takes_its_dbt_with_it_and_the_next_writer_goes_on(tmp_path
     dbt = _wait_for(lambda: next((p for p in _children(run.pid) if " build" in _cmdline(p)
                                   and "dbt" in _cmdline(p) and "setpriv" not in _cmdline(p)), None),
                     "the run's dbt build")
+    started = _children(run.pid)  # dbt's caller, the warm dbt and the fork running the build among them
+    assert any("dbt-worker serve" in _cmdline(p) for p in started), "the run started a warm dbt"
     os.kill(run.pid, signal.SIGKILL)
     run.wait()
     _wait_for(lambda: not _alive(dbt), "dbt to end with its parent", limit=10)
+    _wait_for(lambda: not any(_alive(p) for p in started), "every process the run started to end", limit=10)
     again = subprocess.run(KOPERASI + ["run"], env=env, capture_output=True, text=True, timeout=1800)
     assert "Traceback" not in again.stderr, again.stderr[-3000:]
     assert again.returncode in (0, 3), again.stdout[-2000:] + again.stderr[-2000:]

@@ -123,14 +123,16 @@ def _kill_when(process: subprocess.Popen, ready, timeout: float = 300) -> None:
 
 
 def _dbt_build_running(session: int) -> bool:
-    """A `dbt build` child process in the pipeline's session (it is started with a session of its own)."""
+    """A `dbt build` child process in the pipeline's session (it is started with a session of its own): dbt itself,
+    or the command handed to the run's warm dbt (``dbt-worker call ... build``)."""
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
             cmdline = (stat.parent / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if int(fields[3]) == session and any(part.endswith(b"dbt") for part in cmdline) and b"build" in cmdline:
+        if int(fields[3]) == session and any(part.endswith((b"dbt", b"dbt-worker")) for part in cmdline) \
+                and b"build" in cmdline:
             return True
     return False
 
